@@ -1,0 +1,1 @@
+"""Renkei (連携): one funnel for marketing and sales."""

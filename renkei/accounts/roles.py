@@ -1,0 +1,80 @@
+"""The five roles as Django groups, and what each may do.
+
+Everyone may view every contact, company, event and timeline (shared information is the
+point of Renkei); changes follow the role.
+"""
+
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, Group, Permission
+from django.db.models import Q
+
+ADMIN, MANAGER, MARKETING, SALES, VIEWER = "admin", "manager", "marketing", "sales", "viewer"
+ROLES = (ADMIN, MANAGER, MARKETING, SALES, VIEWER)
+
+_VIEW = [
+    "contacts.view_contact",
+    "contacts.view_company",
+    "campaigns.view_campaign",
+    "events.view_event",
+    "events.view_visitor",
+    "contacts.view_lifecycletransition",
+]
+_EDIT_PEOPLE = [
+    "contacts.add_contact",
+    "contacts.change_contact",
+    "contacts.add_company",
+    "contacts.change_company",
+    "contacts.change_lifecycle_stage",
+    "events.add_event",
+    "accounts.add_apitoken",
+]
+_CAMPAIGNS = ["campaigns.add_campaign", "campaigns.change_campaign", "campaigns.delete_campaign"]
+_MANAGE = [
+    "contacts.assign_owner",
+    "contacts.merge_contact",
+    "contacts.delete_contact",
+    "contacts.delete_company",
+    "accounts.view_auditentry",
+]
+
+ROLE_PERMISSIONS: dict[str, list[str]] = {
+    VIEWER: _VIEW,
+    SALES: [*_VIEW, *_EDIT_PEOPLE, "contacts.assign_owner"],
+    MARKETING: [*_VIEW, *_EDIT_PEOPLE, *_CAMPAIGNS, "contacts.merge_contact"],
+    MANAGER: [*_VIEW, *_EDIT_PEOPLE, *_CAMPAIGNS, *_MANAGE],
+    ADMIN: [*_VIEW, *_EDIT_PEOPLE, *_CAMPAIGNS, *_MANAGE, "auth.add_user", "auth.change_user"],
+}
+
+
+def roles_sync() -> None:
+    """Create the role groups and give each exactly its permissions (idempotent)."""
+    wanted = {perm for perms in ROLE_PERMISSIONS.values() for perm in perms}
+    query = Q()
+    for perm in wanted:
+        app_label, codename = perm.split(".")
+        query |= Q(content_type__app_label=app_label, codename=codename)
+    by_name = {
+        f"{p.content_type.app_label}.{p.codename}": p
+        for p in Permission.objects.filter(query).select_related("content_type")
+    }
+    for role, perms in ROLE_PERMISSIONS.items():
+        group, _ = Group.objects.get_or_create(name=role)
+        group.permissions.set([by_name[p] for p in perms if p in by_name])
+
+
+def sync_after_migrate(sender: Any, **kwargs: Any) -> None:
+    # Each app's permissions are created by its own post_migrate; syncing after every
+    # Renkei app means the last one sees them all.
+    if getattr(sender, "name", "").startswith("renkei."):
+        roles_sync()
+
+
+def user_role(user: AbstractBaseUser | AnonymousUser) -> str:
+    """The user's role name (the first of their groups that is a role), or ''."""
+    if not user.is_authenticated:
+        return ""
+    if getattr(user, "is_superuser", False):
+        return ADMIN
+    names = {g.name for g in user.groups.all()}  # type: ignore[union-attr]
+    return next((role for role in ROLES if role in names), "")

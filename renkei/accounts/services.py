@@ -1,0 +1,108 @@
+"""Writes for users, roles, API tokens and the audit trail."""
+
+import hashlib
+import secrets
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, Group
+from django.db import transaction
+from django.utils import timezone
+
+from renkei.accounts.models import ApiToken, AuditEntry
+from renkei.accounts.roles import ROLES
+
+TOKEN_PREFIX = "rk_"  # noqa: S105 (a prefix, not a secret)
+
+Actor = AbstractBaseUser | AnonymousUser | None
+
+
+def _actor_fields(actor: Actor) -> dict[str, Any]:
+    if actor is None or not actor.is_authenticated:
+        return {"actor": None, "actor_label": "system"}
+    return {"actor": actor, "actor_label": actor.get_username()}
+
+
+def audit_record(
+    *,
+    actor: Actor,
+    action: str,
+    object_type: str,
+    object_id: int | None,
+    changes: dict[str, Any] | None = None,
+    reason: str = "",
+) -> AuditEntry:
+    """Append one entry to the audit trail. Callers run it inside their own transaction."""
+    return AuditEntry.objects.create(
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        changes=changes or {},
+        reason=reason,
+        **_actor_fields(actor),
+    )
+
+
+def audit_erase_values(*, object_type: str, object_id: int) -> None:
+    """Blank the old/new values of an erased object's entries; who, when and which field stay."""
+    entries = list(AuditEntry.objects.filter(object_type=object_type, object_id=object_id))
+    for entry in entries:
+        entry.changes = {field: ["(erased)", "(erased)"] for field in entry.changes}
+    AuditEntry.objects.bulk_update(entries, ["changes"], batch_size=500)
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@transaction.atomic
+def api_token_create(*, user: AbstractBaseUser, name: str) -> tuple[ApiToken, str]:
+    """Create a token and return it with its secret, which is shown once and never stored."""
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(
+        user=user, name=name.strip() or "API", prefix=secret[:10], token_hash=_hash(secret)
+    )
+    audit_record(actor=user, action="api_token.create", object_type="apitoken", object_id=token.pk)
+    return token, secret
+
+
+def api_token_authenticate(secret: str) -> AbstractBaseUser | None:
+    """The active user a bearer secret belongs to, or None."""
+    if not secret.startswith(TOKEN_PREFIX):
+        return None
+    token = (
+        ApiToken.objects.select_related("user")
+        .filter(token_hash=_hash(secret), revoked_at=None, user__is_active=True)
+        .first()
+    )
+    if token is None:
+        return None
+    now = timezone.now()
+    # Write last_used_at at most once a minute: ingestion sends many requests a second.
+    if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    return token.user
+
+
+@transaction.atomic
+def api_token_revoke(*, token: ApiToken, actor: AbstractBaseUser) -> None:
+    if ApiToken.objects.filter(pk=token.pk, revoked_at=None).update(revoked_at=timezone.now()):
+        audit_record(
+            actor=actor, action="api_token.revoke", object_type="apitoken", object_id=token.pk
+        )
+
+
+@transaction.atomic
+def user_set_role(*, user: AbstractBaseUser, role: str, actor: Actor) -> None:
+    """Put the user in exactly one role group."""
+    if role not in ROLES:
+        raise ValueError(f"unknown role: {role!r}")
+    old = [g.name for g in user.groups.filter(name__in=ROLES)]  # type: ignore[attr-defined]
+    user.groups.remove(*Group.objects.filter(name__in=ROLES))  # type: ignore[attr-defined]
+    user.groups.add(Group.objects.get(name=role))  # type: ignore[attr-defined]
+    audit_record(
+        actor=actor,
+        action="user.role",
+        object_type="user",
+        object_id=user.pk,
+        changes={"role": [",".join(old), role]},
+    )

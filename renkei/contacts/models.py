@@ -1,0 +1,219 @@
+"""Companies and contacts, with the Japanese matching keys they are deduplicated by."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from renkei.lib.japanese import PREFECTURES
+
+PREFECTURE_CHOICES = [(p, p) for p in PREFECTURES]
+
+
+class LifecycleStage(models.TextChoices):
+    """Funnel position. The order of the main path is the order of declaration."""
+
+    SUBSCRIBER = "subscriber", _("Subscriber")
+    LEAD = "lead", _("Lead")
+    MQL = "mql", _("MQL")
+    SAL = "sal", _("SAL")
+    SQL = "sql", _("SQL")
+    OPPORTUNITY = "opportunity", _("Opportunity")
+    CUSTOMER = "customer", _("Customer")
+    RECYCLED = "recycled", _("Recycled")
+    DISQUALIFIED = "disqualified", _("Disqualified")
+
+
+FUNNEL_ORDER = [
+    LifecycleStage.SUBSCRIBER,
+    LifecycleStage.LEAD,
+    LifecycleStage.MQL,
+    LifecycleStage.SAL,
+    LifecycleStage.SQL,
+    LifecycleStage.OPPORTUNITY,
+    LifecycleStage.CUSTOMER,
+]
+
+
+class Industry(models.TextChoices):
+    MANUFACTURING = "manufacturing", _("Manufacturing")
+    IT = "it", _("IT / software")
+    FINANCE = "finance", _("Finance / insurance")
+    RETAIL = "retail", _("Retail / wholesale")
+    CONSTRUCTION = "construction", _("Construction / real estate")
+    HEALTHCARE = "healthcare", _("Healthcare")
+    LOGISTICS = "logistics", _("Logistics")
+    SERVICES = "services", _("Professional services")
+    EDUCATION = "education", _("Education")
+    PUBLIC = "public", _("Public sector")
+    OTHER = "other", _("Other")
+
+
+class Company(models.Model):
+    """An organisation (企業). Deduplicated by domain, then by normalised name."""
+
+    name = models.CharField(_("name"), max_length=200)
+    name_kana = models.CharField(_("name (kana)"), max_length=200, blank=True)
+    name_normalized = models.CharField(max_length=200, db_index=True, editable=False)
+    domain = models.CharField(_("domain"), max_length=200, blank=True)
+    industry = models.CharField(
+        _("industry"), max_length=32, choices=Industry.choices, blank=True, db_index=True
+    )
+    employee_count = models.PositiveIntegerField(_("employees"), null=True, blank=True)
+    prefecture = models.CharField(
+        _("prefecture"), max_length=8, choices=PREFECTURE_CHOICES, blank=True
+    )
+    address = models.CharField(_("address"), max_length=300, blank=True)
+    phone = models.CharField(_("phone"), max_length=32, blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="owned_companies",
+        verbose_name=_("owner"),
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name_plural = "companies"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["domain"], condition=~Q(domain=""), name="company_domain_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Contact(models.Model):
+    """A person: lead, 見込み客 or customer. Deduplicated by normalised email.
+
+    ``score`` is the lead score the scoring app maintains; ``search_text`` is a
+    normalised haystack of names, kana, email and company for free-text search.
+    """
+
+    email = models.EmailField(_("email"), max_length=254)
+    email_normalized = models.CharField(max_length=254, unique=True, editable=False)
+    family_name = models.CharField(_("family name"), max_length=100, blank=True)
+    given_name = models.CharField(_("given name"), max_length=100, blank=True)
+    family_name_kana = models.CharField(_("family name (kana)"), max_length=100, blank=True)
+    given_name_kana = models.CharField(_("given name (kana)"), max_length=100, blank=True)
+    company = models.ForeignKey(
+        Company,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="contacts",
+        verbose_name=_("company"),
+    )
+    department = models.CharField(_("department"), max_length=200, blank=True)
+    title = models.CharField(_("title"), max_length=200, blank=True)
+    phone = models.CharField(_("phone"), max_length=32, blank=True)
+    prefecture = models.CharField(
+        _("prefecture"), max_length=8, choices=PREFECTURE_CHOICES, blank=True
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="owned_contacts",
+        verbose_name=_("owner"),
+    )
+    lifecycle_stage = models.CharField(
+        _("lifecycle stage"),
+        max_length=16,
+        choices=LifecycleStage.choices,
+        default=LifecycleStage.LEAD,
+    )
+    lifecycle_stage_changed_at = models.DateTimeField(null=True, blank=True)
+    score = models.IntegerField(_("score"), default=0)
+    first_campaign = models.ForeignKey(
+        "campaigns.Campaign",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="first_touch_contacts",
+        verbose_name=_("first-touch campaign"),
+    )
+    source = models.CharField(_("source"), max_length=64, blank=True)
+    properties = models.JSONField(_("custom properties"), default=dict, blank=True)
+    search_text = models.TextField(blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [
+            # Keyset pagination runs newest-first by id; each filter gets (filter, id).
+            models.Index(fields=["lifecycle_stage", "id"], name="contact_stage_id"),
+            models.Index(fields=["owner", "id"], name="contact_owner_id"),
+            models.Index(fields=["company", "id"], name="contact_company_id"),
+            models.Index(fields=["score", "id"], name="contact_score_id"),
+            models.Index(fields=["created_at", "id"], name="contact_created_id"),
+        ]
+        permissions = [
+            ("change_lifecycle_stage", "Can change a contact's lifecycle stage"),
+            ("assign_owner", "Can assign a contact's or company's owner"),
+            ("merge_contact", "Can merge two contacts"),
+        ]
+
+    def __str__(self) -> str:
+        return self.full_name or self.email
+
+    @property
+    def full_name(self) -> str:
+        """Japanese order: family name first."""
+        return " ".join(p for p in (self.family_name, self.given_name) if p)
+
+    @property
+    def full_name_kana(self) -> str:
+        return " ".join(p for p in (self.family_name_kana, self.given_name_kana) if p)
+
+
+class LifecycleTransition(models.Model):
+    """One change of a contact's lifecycle stage: from, to, when, who and why.
+
+    Written only by ``contacts.services.contact_change_stage`` (and once at creation).
+    """
+
+    contact = models.ForeignKey(
+        Contact, on_delete=models.CASCADE, related_name="transitions", db_index=False
+    )
+    from_stage = models.CharField(max_length=16, choices=LifecycleStage.choices, blank=True)
+    to_stage = models.CharField(max_length=16, choices=LifecycleStage.choices)
+    occurred_at = models.DateTimeField()
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    reason = models.TextField(blank=True)
+    source = models.CharField(max_length=32, blank=True, help_text="ui, api, import, system…")
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        indexes = [
+            models.Index(fields=["contact", "occurred_at"], name="transition_contact_time"),
+            models.Index(fields=["occurred_at", "to_stage"], name="transition_time_stage"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.from_stage or '∅'} → {self.to_stage}"
+
+    @property
+    def is_backward(self) -> bool:
+        return stage_is_backward(self.from_stage, self.to_stage)
+
+
+def stage_is_backward(from_stage: str, to_stage: str) -> bool:
+    """A move down the funnel, or out of it (recycled, disqualified)."""
+    if not from_stage:
+        return False
+    if to_stage in (LifecycleStage.RECYCLED, LifecycleStage.DISQUALIFIED):
+        return True
+    if from_stage not in FUNNEL_ORDER or to_stage not in FUNNEL_ORDER:
+        return False
+    return FUNNEL_ORDER.index(to_stage) < FUNNEL_ORDER.index(from_stage)  # type: ignore[arg-type]

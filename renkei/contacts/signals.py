@@ -1,0 +1,6 @@
+"""Domain signals of the contacts app. Receivers downstream enqueue their own tasks."""
+
+from django.dispatch import Signal
+
+# Sent after commit with contact_id, from_stage, to_stage, transition_id.
+stage_changed = Signal()
