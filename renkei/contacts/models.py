@@ -132,6 +132,7 @@ class Contact(models.Model):
     )
     lifecycle_stage_changed_at = models.DateTimeField(null=True, blank=True)
     score = models.IntegerField(_("score"), default=0)
+    last_activity_at = models.DateTimeField(_("last activity"), null=True, blank=True)
     first_campaign = models.ForeignKey(
         "campaigns.Campaign",
         null=True,

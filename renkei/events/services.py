@@ -14,6 +14,7 @@ import orjson
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import connection, transaction
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from renkei.campaigns.models import Campaign
@@ -221,3 +222,13 @@ def event_record_one(
         contact=contact,
         properties=properties or {},
     )
+
+
+def contacts_refresh_last_activity(*, contact_ids: list[int]) -> int:
+    """Set each contact's last_activity_at to its newest event, in one UPDATE."""
+    newest = (
+        Event.objects.filter(contact_id=OuterRef("pk"))
+        .order_by("-occurred_at")
+        .values("occurred_at")[:1]
+    )
+    return Contact.objects.filter(pk__in=contact_ids).update(last_activity_at=Subquery(newest))
