@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "renkei.campaigns",
     "renkei.contacts",
     "renkei.events",
+    "renkei.demo",
 ]
 
 MIDDLEWARE = [
@@ -117,8 +118,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": 30,
     }
-    if os.environ.get("RENKEI_TEST_DB_NAME"):
-        DATABASES["default"]["TEST"] = {"NAME": os.environ["RENKEI_TEST_DB_NAME"]}
+    # Tests use a file, not memory, so a real worker process and a live server can share
+    # it; one file per test process so parallel runs never collide.
+    DATABASES["default"]["TEST"] = {
+        "NAME": os.environ.get("RENKEI_TEST_DB_NAME") or str(VAR_DIR / f"test-{os.getpid()}.sqlite3")
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 TASKS = {
