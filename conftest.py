@@ -13,6 +13,12 @@ from renkei.accounts.services import api_token_create, user_set_role
 PASSWORD = "renkei-test-pass-1"  # noqa: S105
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings: Any) -> None:
+    """Real hashing costs ~0.5 s per user; tests do not test the hasher."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 def _user(username: str, role: str, **extra: Any) -> User:
     user = User.objects.create_user(username=username, password=PASSWORD, **extra)
     user_set_role(user=user, role=role, actor=None)
@@ -93,3 +99,19 @@ def pytest_report_header(config: Any) -> str:
     return f"renkei database: {settings.DATABASES['default']['ENGINE']}" + (
         " (DATABASE_URL set)" if os.environ.get("DATABASE_URL") else " (embedded SQLite)"
     )
+
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
+    """Browser tests need Debian's chromium. Outside CI, say clearly why they are skipped;
+    under CI=true they run and fail if it is missing (.ci/run installs it)."""
+    if os.path.exists(CHROMIUM) or os.environ.get("CI") == "true":
+        return
+    skip = pytest.mark.skip(
+        reason=f"{CHROMIUM} is missing: apt-get install chromium fonts-noto-cjk to run browser tests"
+    )
+    for item in items:
+        if "browser" in item.keywords:
+            item.add_marker(skip)

@@ -20,7 +20,7 @@ class BearerToken(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str) -> Any:
         user = api_token_authenticate(token)
         if user is not None:
-            request.user = user
+            request.user = user  # type: ignore[assignment]  # the default User model
         return user
 
 

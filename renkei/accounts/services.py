@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from renkei.accounts.models import ApiToken, AuditEntry
-from renkei.accounts.roles import ROLES
+from renkei.accounts.roles import ROLES, roles_sync
 
 TOKEN_PREFIX = "rk_"  # noqa: S105 (a prefix, not a secret)
 
@@ -42,12 +42,18 @@ def audit_record(
     )
 
 
+ERASED = "(erased)"
+
+
 def audit_erase_values(*, object_type: str, object_id: int) -> None:
-    """Blank the old/new values of an erased object's entries; who, when and which field stay."""
+    """Blank the values of an erased object's entries: old and new values and the free-text
+    reason (which may quote the person). Who changed which field, when, stays."""
     entries = list(AuditEntry.objects.filter(object_type=object_type, object_id=object_id))
     for entry in entries:
-        entry.changes = {field: ["(erased)", "(erased)"] for field in entry.changes}
-    AuditEntry.objects.bulk_update(entries, ["changes"], batch_size=500)
+        changes = entry.changes if isinstance(entry.changes, dict) else {}
+        entry.changes = {field: [ERASED, ERASED] for field in changes}
+        entry.reason = ERASED if entry.reason else ""
+    AuditEntry.objects.bulk_update(entries, ["changes", "reason"], batch_size=500)
 
 
 def _hash(token: str) -> str:
@@ -59,7 +65,7 @@ def api_token_create(*, user: AbstractBaseUser, name: str) -> tuple[ApiToken, st
     """Create a token and return it with its secret, which is shown once and never stored."""
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
-        user=user, name=name.strip() or "API", prefix=secret[:10], token_hash=_hash(secret)
+        user_id=user.pk, name=name.strip() or "API", prefix=secret[:10], token_hash=_hash(secret)
     )
     audit_record(actor=user, action="api_token.create", object_type="apitoken", object_id=token.pk)
     return token, secret
@@ -93,12 +99,21 @@ def api_token_revoke(*, token: ApiToken, actor: AbstractBaseUser) -> None:
 
 @transaction.atomic
 def user_set_role(*, user: AbstractBaseUser, role: str, actor: Actor) -> None:
-    """Put the user in exactly one role group."""
+    """Put the user in exactly one role group (other groups stay); audited when it changes."""
     if role not in ROLES:
-        raise ValueError(f"unknown role: {role!r}")
-    old = [g.name for g in user.groups.filter(name__in=ROLES)]  # type: ignore[attr-defined]
+        raise ValueError(f"unknown role: {role!r}; one of {', '.join(ROLES)}")
+    old = sorted(g.name for g in user.groups.filter(name__in=ROLES))  # type: ignore[attr-defined]
+    if old == [role]:
+        return
+    group = Group.objects.filter(name=role).first()
+    if group is None:  # a database migrated before the role existed
+        roles_sync()
+        group = Group.objects.get(name=role)
     user.groups.remove(*Group.objects.filter(name__in=ROLES))  # type: ignore[attr-defined]
-    user.groups.add(Group.objects.get(name=role))  # type: ignore[attr-defined]
+    user.groups.add(group)  # type: ignore[attr-defined]
+    # ModelBackend caches permissions on the instance; the caller may check them next.
+    for cache in ("_perm_cache", "_user_perm_cache", "_group_perm_cache"):
+        user.__dict__.pop(cache, None)
     audit_record(
         actor=actor,
         action="user.role",

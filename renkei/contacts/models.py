@@ -78,7 +78,8 @@ class Company(models.Model):
 
     class Meta:
         ordering = ["-id"]
-        verbose_name_plural = "companies"
+        verbose_name = _("company")
+        verbose_name_plural = _("companies")
         constraints = [
             models.UniqueConstraint(
                 fields=["domain"], condition=~Q(domain=""), name="company_domain_unique"

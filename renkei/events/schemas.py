@@ -1,8 +1,19 @@
-"""Request and response shapes of the events API."""
+"""Request and response shapes of the events API, and the fast path that checks them.
 
+``EventIn`` is the contract (and the OpenAPI schema). Validating a thousand events with
+it costs more than storing them, so ``event_input_fast`` accepts the common well-formed
+event with plain type checks and hands anything else to ``EventIn``, which decides and
+names the error. The fast path accepts a strict subset of what ``EventIn`` accepts, so
+the answer for any input is the same either way (``tests/test_schemas.py`` checks it).
+"""
+
+import re
+from datetime import datetime
 from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+
+from renkei.events.services import MAX_ID, EventInput
 
 EVENT_TYPE_PATTERN = r"^[a-z][a-z0-9_.:-]{0,63}$"
 
@@ -13,7 +24,7 @@ class IdentityIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     email: str | None = Field(None, max_length=254)
-    contact_id: int | None = Field(None, ge=1)
+    contact_id: int | None = Field(None, ge=1, le=MAX_ID)
     visitor_id: str | None = Field(None, min_length=1, max_length=64)
 
     @model_validator(mode="after")
@@ -33,7 +44,7 @@ class EventIn(BaseModel):
     occurred_at: AwareDatetime = Field(description="ISO 8601 with a time-zone offset")
     properties: dict[str, Any] = Field(default_factory=dict)
     identity: IdentityIn
-    campaign_id: int | None = Field(None, ge=1)
+    campaign_id: int | None = Field(None, ge=1, le=MAX_ID)
 
 
 class EventBatchIn(BaseModel):
@@ -55,3 +66,68 @@ class EventBatchOut(BaseModel):
 
 class ErrorOut(BaseModel):
     detail: Any
+
+
+# ---- the fast path ----------------------------------------------------------------------
+
+_EVENT_KEYS = frozenset(EventIn.model_fields)
+_IDENTITY_KEYS = frozenset(IdentityIn.model_fields)
+# fullmatch, not "$": Python's "$" also matches before a final newline, pydantic's not.
+_TYPE = re.compile(EVENT_TYPE_PATTERN.strip("^$"))
+# The usual ISO 8601 shape with an offset; anything rarer goes to pydantic.
+_TIME = re.compile(r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:\.\d{1,6})?(?:Z|[+-]\d\d:\d\d)")
+
+
+def _id_or_none(value: Any) -> bool:
+    return value is None or (type(value) is int and 1 <= value <= MAX_ID)
+
+
+def _text(value: Any, low: int, high: int) -> bool:
+    return type(value) is str and low <= len(value) <= high
+
+
+def event_input_fast(index: int, raw: Any) -> EventInput | None:
+    """The event as an ``EventInput`` when it is plainly valid, else None (ask EventIn)."""
+    if type(raw) is not dict or not raw.keys() <= _EVENT_KEYS:
+        return None
+    client_event_id, kind, at = raw.get("client_event_id"), raw.get("type"), raw.get("occurred_at")
+    properties, identity = raw.get("properties", {}), raw.get("identity")
+    if not (
+        _text(client_event_id, 1, 128)
+        and type(kind) is str
+        and _TYPE.fullmatch(kind)
+        and type(at) is str
+        and _TIME.fullmatch(at)
+        and type(properties) is dict
+        and _id_or_none(raw.get("campaign_id"))
+        and type(identity) is dict
+        and identity.keys() <= _IDENTITY_KEYS
+    ):
+        return None
+    email, contact_id, visitor = (
+        identity.get("email"),
+        identity.get("contact_id"),
+        identity.get("visitor_id"),
+    )
+    if not (
+        (email is None or _text(email, 0, 254))
+        and _id_or_none(contact_id)
+        and (visitor is None or _text(visitor, 1, 64))
+        and (email or contact_id or visitor)
+    ):
+        return None
+    try:
+        occurred_at = datetime.fromisoformat(at)
+    except ValueError:  # e.g. 2026-02-30: pydantic names the problem
+        return None
+    return EventInput(
+        index=index,
+        client_event_id=client_event_id,
+        type=kind,
+        occurred_at=occurred_at,
+        properties=properties,
+        email=email or "",
+        contact_id=contact_id,
+        visitor_key=visitor or "",
+        campaign_id=raw.get("campaign_id"),
+    )

@@ -1,10 +1,12 @@
 """Japanese text rules for matching people and companies.
 
-Pure functions, no models: used by services, imports and the API alike.
+Pure functions, no models: used by services, imports and the API alike. Every
+``normalize_*`` function is idempotent, so a stored key can be normalised again safely.
 """
 
 import re
 import unicodedata
+from collections.abc import Callable
 
 import jaconv
 import phonenumbers
@@ -19,18 +21,44 @@ PREFECTURES: tuple[str, ...] = (
     "熊本県", "大分県", "宮崎県", "鹿児島県", "沖縄県",
 )  # fmt: skip
 
-# Legal-entity markers as they appear after NFKC (㈱ becomes (株), full-width
-# parentheses become ASCII). Longest first so 株式会社 wins over 会社.
-_ENTITY_MARKERS = (
+# Hepburn names in the order of PREFECTURES, for forms filled in English ("Tokyo", "Ōsaka-fu").
+_PREFECTURES_ROMAJI: tuple[str, ...] = (
+    "hokkaido", "aomori", "iwate", "miyagi", "akita", "yamagata", "fukushima",
+    "ibaraki", "tochigi", "gunma", "saitama", "chiba", "tokyo", "kanagawa",
+    "niigata", "toyama", "ishikawa", "fukui", "yamanashi", "nagano", "gifu",
+    "shizuoka", "aichi", "mie", "shiga", "kyoto", "osaka", "hyogo",
+    "nara", "wakayama", "tottori", "shimane", "okayama", "hiroshima", "yamaguchi",
+    "tokushima", "kagawa", "ehime", "kochi", "fukuoka", "saga", "nagasaki",
+    "kumamoto", "oita", "miyazaki", "kagoshima", "okinawa",
+)  # fmt: skip
+_PREFECTURE_BY_ROMAJI = dict(zip(_PREFECTURES_ROMAJI, PREFECTURES, strict=True))
+_ROMAJI_SUFFIX = re.compile(r"[\s-]+(?:to|fu|ken|prefecture|pref\.?)$")
+
+# Legal-entity markers as they appear after NFKC (㈱ and （株） become (株), ㍿ becomes
+# 株式会社). Japanese markers are stripped wherever they touch the start or the end of the
+# name; Latin ones only as whole words, so "Zinc" keeps its "inc" and "Baltd" its "ltd".
+# Latin markers are written as _squeeze() leaves them: "co., ltd." becomes "co.,ltd.".
+_JA_MARKERS = (
     "株式会社", "有限会社", "合同会社", "合資会社", "合名会社",
     "一般社団法人", "一般財団法人", "公益社団法人", "公益財団法人",
     "特定非営利活動法人", "npo法人", "医療法人", "学校法人", "社会福祉法人",
-    "(株)", "(有)", "(合)", "(同)", "(社)", "(財)",
-    "kabushiki kaisha", "co., ltd.", "co.,ltd.", "co. ltd.", "co.ltd.", "co., ltd",
-    "co.,ltd", "co ltd", "inc.", "inc", "corporation", "corp.", "corp", "k.k.", "ltd.", "ltd",
+    "(株)", "(有)", "(合)", "(同)", "(資)", "(名)", "(社)", "(財)", "(医)", "(学)", "(福)",
 )  # fmt: skip
-_SPACES = re.compile(r"[\s\u3000]+")
-_PUNCT_EDGE = re.compile(r"^[\s,.・]+|[\s,.・]+$")
+_LATIN_MARKERS = (
+    "kabushiki kaisha", "kabushikikaisha", "kabushiki-kaisha", "company limited",
+    "co.,ltd.", "co.,ltd", "co.ltd.", "co.ltd", "co ltd", "co.", "co",
+    "corporation", "corp.", "corp", "incorporated", "inc.", "inc", "limited", "ltd.", "ltd",
+    "k.k.", "k.k", "kk", "g.k.", "g.k", "l.l.c.", "llc",
+)  # fmt: skip
+_JA_ALT = "|".join(re.escape(m) for m in sorted(_JA_MARKERS, key=len, reverse=True))
+_LATIN_ALT = "|".join(re.escape(m) for m in sorted(_LATIN_MARKERS, key=len, reverse=True))
+# Before the name only Japanese markers and "Kabushiki Kaisha" occur; "Co-op" must stay.
+_MARKER_PREFIX = re.compile(rf"^(?:{_JA_ALT}|kabushiki[ -]?kaisha(?![a-z0-9]))")
+_MARKER_SUFFIX = re.compile(rf"(?:{_JA_ALT}|(?<![a-z0-9])(?:{_LATIN_ALT}))$")
+_PUNCT_EDGE = re.compile(r"^[\s,.・、。&/-]+|[\s,.・、。&/-]+$")
+_SPACES = re.compile(r"\s+")  # in Python \s includes the ideographic space U+3000
+# A space is a word boundary only between two Latin letters or digits ("abc co ltd").
+_NON_WORD_SPACE = re.compile(r"(?<![a-z0-9])\s+|\s+(?![a-z0-9])")
 
 
 def nfkc(text: str) -> str:
@@ -38,46 +66,78 @@ def nfkc(text: str) -> str:
     return unicodedata.normalize("NFKC", text or "").strip()
 
 
+def _until_stable(step: Callable[[str], str], text: str) -> str:
+    """Apply ``step`` until the text stops changing.
+
+    NFKC, case folding and space removal can each re-enable another on rare input: NFKC
+    turns ¨ into a space and a combining mark, and dropping the space lets the next NFKC
+    compose the mark with the letter before it. Repeating makes every key idempotent; a
+    second pass changes nothing in practice, and the bound only guards against a cycle.
+    """
+    for _ in range(8):
+        folded = step(text)
+        if folded == text:
+            break
+        text = folded
+    return text
+
+
+def _email_once(email: str) -> str:
+    return nfkc(_SPACES.sub("", nfkc(email)).lower())
+
+
 def normalize_email(email: str) -> str:
-    """The form an email is matched by: NFKC (full-width @ and letters), trimmed, lower case."""
-    return _SPACES.sub("", nfkc(email)).lower()
+    """The form an email is matched by: NFKC (full-width @ and letters), no spaces, lower case."""
+    return _until_stable(_email_once, email)
+
+
+def _squeeze(text: str) -> str:
+    """Collapse spaces; keep one only where it separates two Latin words."""
+    return _NON_WORD_SPACE.sub("", _SPACES.sub(" ", text))
+
+
+def _company_once(name: str) -> str:
+    full = _squeeze(nfkc(nfkc(name).casefold()))
+    text = _PUNCT_EDGE.sub("", full)
+    while True:
+        stripped = _PUNCT_EDGE.sub("", _MARKER_SUFFIX.sub("", _MARKER_PREFIX.sub("", text)))
+        if stripped == text:
+            break
+        text = stripped
+    # A name that is nothing but a marker ("株式会社") keeps it rather than becoming "",
+    # which would match every other such name.
+    return _SPACES.sub("", text or _PUNCT_EDGE.sub("", full))
 
 
 def normalize_company_name(name: str) -> str:
     """The form a company name is matched by.
 
-    株式会社 / (株) / ㈱ / Inc. before or after the name, width, case and spaces do not
-    matter: 「株式会社 ＡＢＣ」, 「ABC㈱」 and 「abc (株)」 all give ``abc``.
+    株式会社 / (株) / ㈱ / Inc. / Co., Ltd. before or after the name, width, case and spaces
+    do not matter: 「株式会社 ＡＢＣ」, 「ABC㈱」 and 「abc (株)」 all give ``abc``.
     """
-    text = nfkc(name).lower()
-    text = text.replace("（", "(").replace("）", ")")
-    changed = True
-    while changed:
-        changed = False
-        stripped = _PUNCT_EDGE.sub("", text)
-        for marker in _ENTITY_MARKERS:
-            if stripped.startswith(marker):
-                stripped, changed = stripped[len(marker) :], True
-            elif stripped.endswith(marker):
-                stripped, changed = stripped[: -len(marker)], True
-        text = stripped
-    return _SPACES.sub("", text)
+    return _until_stable(_company_once, name)
+
+
+_SCHEME = re.compile(r"^(?:[a-z][a-z0-9+.-]*:)?//|^mailto:")
 
 
 def normalize_domain(value: str) -> str:
-    """A company domain from a URL, an email or a bare domain: lower case, no www."""
-    text = nfkc(value).lower()
-    if "@" in text:
-        text = text.rsplit("@", 1)[1]
-    text = re.sub(r"^[a-z][a-z0-9+.-]*://", "", text)
-    text = text.split("/", 1)[0].split("?", 1)[0].split(":", 1)[0].strip(".")
-    return text.removeprefix("www.")
+    """A company domain from a URL, an email or a bare domain: lower case, no www, no port."""
+    text = _SPACES.sub("", nfkc(value)).lower()
+    text = _SCHEME.sub("", text)
+    host = re.split(r"[/?#]", text, maxsplit=1)[0]
+    host = host.rsplit("@", 1)[-1]  # an email's domain, or a URL's user:password@ dropped
+    host = host.split(":", 1)[0].strip(".")
+    return host.removeprefix("www.")
+
+
+def _kana_once(text: str) -> str:
+    return _SPACES.sub(" ", nfkc(jaconv.hira2kata(nfkc(text))))
 
 
 def normalize_kana(text: str) -> str:
     """フリガナ as full-width katakana: hiragana and half-width kana are converted."""
-    text = nfkc(text)
-    return _SPACES.sub(" ", jaconv.hira2kata(text))
+    return _until_stable(_kana_once, text)
 
 
 def normalize_person_name(text: str) -> str:
@@ -88,7 +148,9 @@ def normalize_person_name(text: str) -> str:
 def parse_phone(text: str, region: str = "JP") -> str:
     """A phone number in E.164 (+81…), Japan by default.
 
-    Raises ValueError with a readable message when the number is not a possible number.
+    Accepts full-width digits, any of the dashes Japanese text uses, (03) area codes and
+    +81. Returns "" for an empty value; raises ValueError with a readable message for a
+    number that is not an assigned range (too short, too long, not starting with 0…).
     """
     raw = nfkc(text)
     if not raw:
@@ -97,25 +159,35 @@ def parse_phone(text: str, region: str = "JP") -> str:
         number = phonenumbers.parse(raw, region)
     except phonenumbers.NumberParseException as exc:
         raise ValueError(f"not a phone number: {raw!r}") from exc
-    if not phonenumbers.is_possible_number(number):
-        raise ValueError(f"not a possible phone number: {raw!r}")
+    if not phonenumbers.is_valid_number(number):
+        raise ValueError(
+            f"not a valid phone number: {raw!r} (write it like 03-1234-5678 or +81 3-1234-5678)"
+        )
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+def _strip_accents(text: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+
+
 def normalize_prefecture(text: str) -> str:
-    """A prefecture by its full name (東京都); accepts 東京, 大阪, 北海道 and the like.
+    """A prefecture by its full name (東京都); accepts 東京, 大阪, 北海道, Tokyo, Ōsaka-fu.
 
     Returns "" for an empty value and raises ValueError for an unknown one.
     """
-    value = nfkc(text)
+    value = _SPACES.sub("", nfkc(text))
     if not value:
         return ""
     if value in PREFECTURES:
         return value
     for prefecture in PREFECTURES:
-        if prefecture[:-1] == value and prefecture != "北海道":
+        # 東京 → 東京都, 大阪 → 大阪府; 北海道's 道 is part of the name, not a suffix.
+        if prefecture != "北海道" and prefecture[:-1] == value:
             return prefecture
-    raise ValueError(f"unknown prefecture: {value!r}")
+    romaji = _ROMAJI_SUFFIX.sub("", _strip_accents(nfkc(text)).lower())
+    if romaji in _PREFECTURE_BY_ROMAJI:
+        return _PREFECTURE_BY_ROMAJI[romaji]
+    raise ValueError(f"unknown prefecture: {nfkc(text)!r}")
 
 
 def search_text(*parts: str) -> str:

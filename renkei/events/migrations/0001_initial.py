@@ -5,40 +5,92 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('campaigns', '0001_initial'),
-        ('contacts', '0001_initial'),
+        ("campaigns", "0001_initial"),
+        ("contacts", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Visitor',
+            name="Visitor",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.CharField(max_length=64, unique=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('identified_at', models.DateTimeField(blank=True, null=True)),
-                ('contact', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='visitors', to='contacts.contact')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("key", models.CharField(max_length=64, unique=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("identified_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "contact",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="visitors",
+                        to="contacts.contact",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Event',
+            name="Event",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('client_event_id', models.CharField(max_length=128, unique=True)),
-                ('type', models.CharField(max_length=64, verbose_name='type')),
-                ('occurred_at', models.DateTimeField(verbose_name='time')),
-                ('received_at', models.DateTimeField(auto_now_add=True)),
-                ('properties', models.JSONField(blank=True, default=dict)),
-                ('campaign', models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='events', to='campaigns.campaign')),
-                ('contact', models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='events', to='contacts.contact')),
-                ('visitor', models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='events', to='events.visitor')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("client_event_id", models.CharField(max_length=128, unique=True)),
+                ("type", models.CharField(max_length=64, verbose_name="type")),
+                ("occurred_at", models.DateTimeField(verbose_name="time")),
+                ("received_at", models.DateTimeField(auto_now_add=True)),
+                ("properties", models.JSONField(blank=True, default=dict)),
+                (
+                    "campaign",
+                    models.ForeignKey(
+                        blank=True,
+                        db_index=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="events",
+                        to="campaigns.campaign",
+                    ),
+                ),
+                (
+                    "contact",
+                    models.ForeignKey(
+                        blank=True,
+                        db_index=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="events",
+                        to="contacts.contact",
+                    ),
+                ),
+                (
+                    "visitor",
+                    models.ForeignKey(
+                        blank=True,
+                        db_index=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="events",
+                        to="events.visitor",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['contact', 'occurred_at'], name='event_contact_time'), models.Index(fields=['visitor', 'occurred_at'], name='event_visitor_time'), models.Index(fields=['occurred_at'], name='event_time')],
+                "indexes": [
+                    models.Index(fields=["contact", "occurred_at"], name="event_contact_time"),
+                    models.Index(fields=["visitor", "occurred_at"], name="event_visitor_time"),
+                    models.Index(fields=["occurred_at"], name="event_time"),
+                ],
             },
         ),
     ]
