@@ -6,6 +6,7 @@ without a database (``bench/tests``).
 
 import http.client
 import json
+import os
 import random
 import signal
 import socket
@@ -158,10 +159,29 @@ def run(args: Sequence[str], env: dict[str, str]) -> str:
     return done.stdout
 
 
+@dataclass
+class Server:
+    port: int
+    pid: int
+
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) used so far by the server's worker processes (Linux);
+        a measure that other load on the machine barely disturbs."""
+        total = 0.0
+        try:
+            children = Path(f"/proc/{self.pid}/task/{self.pid}/children").read_text().split()
+            for child in children:
+                fields = Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()
+                total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except OSError:
+            return float("nan")
+        return total
+
+
 @contextmanager
 def server(
     env: dict[str, str], *, app: str, workers: int, worker_class: str, threads: int, log: Path
-) -> Iterator[int]:
+) -> Iterator[Server]:
     """The production web server (gunicorn serving ``app``) on a free loopback port."""
     port = free_port()
     args = [
@@ -173,7 +193,7 @@ def server(
         process = subprocess.Popen([sys.executable, *args], env=env, cwd=ROOT, stderr=errors)
     try:
         _wait_for(port, process, log)
-        yield port
+        yield Server(port, process.pid)
     finally:
         process.send_signal(signal.SIGTERM)
         try:

@@ -122,8 +122,11 @@ def bench_database(vendor: str, args: argparse.Namespace) -> dict[str, Any]:
             worker_class=args.worker_class,
             threads=args.threads,
             log=log,
-        ) as port:
-            sent = send_batches(port, setup["token"], bodies, clients=args.clients)
+        ) as running:
+            cpu_before, client_before = running.cpu_seconds(), time.process_time()
+            sent = send_batches(running.port, setup["token"], bodies, clients=args.clients)
+            server_cpu = running.cpu_seconds() - cpu_before
+            client_cpu = time.process_time() - client_before
         stored = _count_events(vendor, url, workdir)
         rows = floor_rows(events, population, vendor=vendor, received=datetime.now(UTC))
         floor = _floor(vendor, url, workdir, rows, args.batch)
@@ -143,6 +146,9 @@ def bench_database(vendor: str, args: argparse.Namespace) -> dict[str, Any]:
         "requests": len(bodies),
         "request_ms_p50": round(percentile(sent.latencies_ms, 0.5), 1),
         "request_ms_p95": round(percentile(sent.latencies_ms, 0.95), 1),
+        # CPU per event: the cost the server pays, whatever else the machine is doing.
+        "server_cpu_us_per_event": round(server_cpu / args.events * 1e6, 1),
+        "client_cpu_us_per_event": round(client_cpu / args.events * 1e6, 1),
     }
     if "copy" in floor:
         out["copy_rows_per_s"] = round(floor["copy"])

@@ -42,9 +42,12 @@ from renkei.contacts.schemas import (
 contacts_router = Router(tags=["contacts"])
 companies_router = Router(tags=["companies"])
 
-# Every operation can meet a bad body or token; each lists the rest itself.
-_READ = {400: ErrorOut, 401: ErrorOut, 422: ErrorOut}
-_WRITE = {**_READ, 403: ErrorOut, 409: ErrorOut}
+# The error statuses each kind of operation can answer, so the OpenAPI document is complete:
+# 401 bad token, 422 bad parameter or value, 400 unparsable body, 403 role, 404 unknown id
+# in the path, 409 conflict with the current data.
+_READ = {401: ErrorOut, 422: ErrorOut}
+_WRITE = {400: ErrorOut, **_READ, 403: ErrorOut, 409: ErrorOut}
+_DELETE = {**_READ, 403: ErrorOut}
 _ITEM = {404: ErrorOut}
 
 PathId = Path(..., ge=1, le=MAX_ID)
@@ -131,6 +134,7 @@ def contact_upsert(request: HttpRequest, payload: ContactIn) -> Any:
         lifecycle_stage=data.pop("lifecycle_stage", None) or "",
         stage_reason=data.pop("reason", ""),
         owner=owner,
+        via="api",
         **data,
     )
     return Status(201 if created else 200, {"created": created, "contact": _contact(contact.pk)})
@@ -190,7 +194,7 @@ def contact_patch(request: HttpRequest, payload: ContactPatch, id: int = PathId)
     return _contact(id)
 
 
-@contacts_router.delete("/{id}", response={204: None, **_ITEM, **_WRITE}, summary="Erase")
+@contacts_router.delete("/{id}", response={204: None, **_ITEM, **_DELETE}, summary="Erase")
 def contact_erase(request: HttpRequest, id: int = PathId) -> Any:
     """Erase the contact's personal data, events, visitors and stage history; the audit
     trail keeps who erased it and when, with the values blanked."""
@@ -283,7 +287,7 @@ def company_patch(request: HttpRequest, payload: CompanyPatch, id: int = PathId)
     return _company(id)
 
 
-@companies_router.delete("/{id}", response={204: None, **_ITEM, **_WRITE}, summary="Delete")
+@companies_router.delete("/{id}", response={204: None, **_ITEM, **_DELETE}, summary="Delete")
 def company_remove(request: HttpRequest, id: int = PathId) -> Any:
     """Delete the company; its contacts stay, without a company."""
     require_perm(request, "contacts.delete_company")

@@ -476,6 +476,7 @@ def contact_upsert(
     lifecycle_stage: str = "",
     stage_reason: str = "",
     owner: AbstractBaseUser | _Keep | None = KEEP,
+    via: str = "",
     **data: Any,
 ) -> tuple[Contact, bool]:
     """Create the contact for a (normalised) email, or fill in the one that has it.
@@ -483,12 +484,17 @@ def contact_upsert(
     ``company_name`` / ``company_domain`` find or create the company. On an existing
     contact, empty values keep what is stored and ``properties`` are merged key by key;
     the stage changes through ``contact_change_stage``, the owner through
-    ``contact_assign_owner`` (both audited). Returns the contact and whether it is new.
+    ``contact_assign_owner`` (both audited). ``source`` is where the contact came from
+    (kept from the first time); ``via`` the channel recorded on stage transitions (ui,
+    api, import; ``source`` when not given). Returns the contact and whether it is new.
     """
     company_keys = {k: data.pop(k) for k in ("company_name", "company_domain") if k in data}
     if "owner_id" in data:
         raise ValidationError({"owner_id": "pass owner= (a user) to contact_upsert"})
     clean = _clean_contact_data({"email": email, **data})
+    source = _field_text(source, "source", 64)
+    stage_reason = _field_text(stage_reason, "reason", 2000)
+    via = _field_text(via, "via", 32) or source[:32]
     if lifecycle_stage and lifecycle_stage not in LifecycleStage.values:
         raise ValidationError({"lifecycle_stage": _unknown_stage(lifecycle_stage)})
     _resolve_company(actor, clean, company_keys)
@@ -497,7 +503,7 @@ def contact_upsert(
     if contact is None:
         contact = Contact(
             email_normalized=key,
-            source=_field_text(source, "source", 64),
+            source=source,
             lifecycle_stage=lifecycle_stage or LifecycleStage.LEAD,
             lifecycle_stage_changed_at=timezone.now(),
             **clean,
@@ -519,7 +525,7 @@ def contact_upsert(
                 occurred_at=contact.created_at,
                 actor=_actor_user(actor),
                 reason=stage_reason,
-                source=source,
+                source=via,
             )
             audit_record(
                 actor=actor,
@@ -542,7 +548,7 @@ def contact_upsert(
             to_stage=lifecycle_stage,
             actor=actor,
             reason=stage_reason,
-            source=source or "api",
+            source=via,
         )
     return contact, False
 
@@ -610,6 +616,7 @@ def contact_change_stage(
     if to_stage not in LifecycleStage.values:
         raise ValidationError({"lifecycle_stage": _unknown_stage(to_stage)})
     reason = _field_text(reason or "", "reason", 2000)
+    source = _field_text(source, "source", 32)
     from_stage = (
         Contact.objects.filter(pk=contact.pk).values_list("lifecycle_stage", flat=True).first()
     )

@@ -527,3 +527,15 @@ def test_openapi_declares_every_status_the_endpoints_return(client: Any, db: Any
         "cursor",
         "limit",
     }
+
+
+def test_long_source_is_kept_on_the_contact_and_transitions_say_api(marketer_api: Any) -> None:
+    source = "展示会 2026 春 東京ビッグサイト ブース A-12 来場者リスト (名刺交換)"
+    response = marketer_api.post_json(
+        CONTACTS,
+        {"email": "a@example.jp", "source": source, "lifecycle_stage": "mql", "reason": "名刺\x00"},
+    )
+    assert response.status_code == 201, response.content
+    assert response.json()["contact"]["source"] == source
+    transition = LifecycleTransition.objects.get()
+    assert (transition.source, transition.reason) == ("api", "名刺")

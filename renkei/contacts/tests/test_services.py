@@ -103,8 +103,15 @@ def test_every_bad_field_is_named_at_once(marketer: Any) -> None:
 
 
 def test_text_loses_nul_characters_that_postgresql_refuses(marketer: Any) -> None:
-    contact, _ = contact_upsert(email="a@example.jp", actor=marketer, title="部\x00長")
+    contact, _ = contact_upsert(
+        email="a@example.jp",
+        actor=marketer,
+        title="部\x00長",
+        properties={"memo\x00": ["a\x00b", {"c": "\x00"}]},
+    )
+    contact.refresh_from_db()
     assert contact.title == "部長"
+    assert contact.properties == {"memo": ["ab", {"c": ""}]}
 
 
 def test_non_finite_numbers_in_properties_are_refused(marketer: Any) -> None:
