@@ -82,7 +82,7 @@ def _parser() -> argparse.ArgumentParser:
         help="a PostgreSQL server where a throwaway database may be created",
     )
     parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
-    parser.add_argument("--worker-class", default="gthread", help="gthread keeps connections alive")
+    parser.add_argument("--worker-class", default="sync", help="sync (measured fastest) or gthread")
     parser.add_argument("--threads", type=int, default=1, help="threads per gthread worker")
     parser.add_argument("--clients", type=int, default=4, help="concurrent client connections")
     parser.add_argument("--contacts", type=int, default=3000, help="contacts seeded first")

@@ -4,7 +4,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from django.db import connections
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Q, QuerySet
+from django.db.models.expressions import RawSQL
+from django.utils.translation import gettext as _
 
 from renkei.contacts.models import Company, Contact, Industry, LifecycleStage, LifecycleTransition
 from renkei.lib.japanese import nfkc, normalize_company_name, normalize_prefecture
@@ -28,14 +32,15 @@ class ContactFilters:
         found = {}
         unknown = [s for s in self.stages if s not in LifecycleStage.values]
         if unknown:
-            found["stage"] = f"unknown stage {', '.join(unknown)}; one of " + ", ".join(
-                LifecycleStage.values
-            )
+            found["stage"] = _("unknown stage %(stage)s; one of %(choices)s") % {
+                "stage": ", ".join(unknown),
+                "choices": ", ".join(LifecycleStage.values),
+            }
         low, high = self.score_min, self.score_max
         if low is not None and high is not None and low > high:
-            found["score_max"] = "must be at least score_min"
+            found["score_max"] = _("must be at least score_min")
         if self.created_from and self.created_to and self.created_from > self.created_to:
-            found["created_to"] = "must be after created_from"
+            found["created_to"] = _("must be after created_from")
         return found
 
 
@@ -58,10 +63,76 @@ def contacts_filtered(filters: ContactFilters) -> QuerySet[Contact]:
         qs = qs.filter(created_at__lt=filters.created_to)
     needle = nfkc(filters.q).lower().replace(" ", "").replace("\u3000", "").replace("\x00", "")
     if needle:
-        # search_text holds names, kana (katakana and hiragana), email and company name,
-        # normalised the same way, so 「やまだ」 finds ヤマダ and ＡＢＣ finds abc.
-        qs = qs.filter(search_text__contains=needle)
+        qs = _search(qs, needle)
     return qs.order_by("-id")
+
+
+# ---- free-text search -----------------------------------------------------------------
+#
+# ``q`` is a substring search over Contact.search_text, which holds names, kana (katakana
+# and hiragana), email and company name, lower-cased and NFKC'd like the needle, so
+# 「やまだ」 finds ヤマダ and ＡＢＣ finds abc. The answer is always what LIKE '%needle%'
+# finds; what differs is how the database gets there.
+#
+# PostgreSQL: a pg_trgm GIN index serves the LIKE (migration 0002).
+#
+# SQLite (times at a million contacts, first page plus the list's capped count):
+# - LIKE scans newest-first and stops after a page: 5-40 ms for a common term, but a rare
+#   one reads the whole table (300-650 ms: an exact email, a name nobody has), and a
+#   fairly common one with another filter reads much of it (60-150 ms for やまだ among
+#   customers).
+# - An FTS5 trigram index, kept in step by triggers (migration 0003), gives the rowids
+#   containing a needle of 3+ characters: the filter becomes ``id IN (those rowids)``.
+#   SQLite builds that list in full, at ~0.3 µs per match per trigram of the phrase: 1 ms
+#   for a rare term, 16 ms for やまだ (18,000 matches), 2 s for "example" (all of them).
+# So a probe counts the index's matches, stopping at SEARCH_FTS_BUDGET / trigrams: under
+# it the list is used; at it the term is common enough for LIKE to meet a page (and the
+# capped count) within a few thousand rows. The probe costs at most a few ms; no match at
+# all answers without another query. A long needle (an email) is matched on a window of
+# SEARCH_FTS_WINDOW characters (its start, else its end) and LIKE checks the whole needle
+# on those rows: each trigram costs (35 ms for a whole email, 2 ms for 8 characters).
+# One or two characters make no trigram: LIKE alone, a full scan when the term is rare.
+SEARCH_FTS_BUDGET = 60_000
+SEARCH_FTS_WINDOW = 8
+_FTS_TABLE = "contacts_contact_fts"
+_FTS_ROWIDS = f"SELECT rowid FROM {_FTS_TABLE} WHERE {_FTS_TABLE} MATCH %s"  # noqa: S608
+_FTS_PROBE = f"SELECT count(*) FROM ({_FTS_ROWIDS} LIMIT %s)"  # noqa: S608
+_fts_seen: set[tuple[str, str]] = set()
+
+
+def _search(qs: QuerySet[Contact], needle: str) -> QuerySet[Contact]:
+    connection = connections[qs.db]
+    if connection.vendor != "sqlite" or len(needle) < 3 or not _fts_available(connection):
+        return qs.filter(search_text__contains=needle)
+    windows = [needle[:SEARCH_FTS_WINDOW], needle[-SEARCH_FTS_WINDOW:]]
+    for window in dict.fromkeys(windows):  # one window when the needle is short
+        phrase = _fts_phrase(window)
+        limit = SEARCH_FTS_BUDGET // (len(window) - 2)  # a trigram per character but two
+        with connection.cursor() as cursor:
+            cursor.execute(_FTS_PROBE, [phrase, limit])
+            (found,) = cursor.fetchone()
+        if found == 0:
+            return qs.none()
+        if found < limit:
+            qs = qs.filter(id__in=RawSQL(_FTS_ROWIDS, [phrase]))  # noqa: S611 (a constant)
+            return qs if window == needle else qs.filter(search_text__contains=needle)
+    return qs.filter(search_text__contains=needle)  # common: LIKE meets a page quickly
+
+
+def _fts_phrase(text: str) -> str:
+    """An FTS5 phrase matching ``text`` literally: quoted, inner quotes doubled."""
+    return '"' + text.replace('"', '""') + '"'
+
+
+def _fts_available(connection: BaseDatabaseWrapper) -> bool:
+    """Whether migration 0003 could build the FTS table (SQLite ≥ 3.34 with FTS5)."""
+    key = (connection.alias, str(connection.settings_dict["NAME"]))
+    if key not in _fts_seen:
+        tables = connection.introspection.table_names()
+        if _FTS_TABLE not in tables:
+            return False
+        _fts_seen.add(key)
+    return True
 
 
 def keyset_page(
@@ -76,20 +147,34 @@ def keyset_page(
     query is answered from the (filter, id) indexes alone, so when the database must sort
     (a created_at or score range) it sorts ids, not joined rows: at a million contacts a
     month's range takes 20 ms this way and 400 ms as one query on SQLite.
+
+    The second query loads the rows by id alone (with the same related data), without
+    the filters again: a costly filter (the free-text search) runs once, and SQLite, which
+    cannot tell that 50 ids are fewer than a subquery's rows, is not led to read them all.
     """
     if after is not None:
         qs = qs.filter(id__lt=after)
     ids = list(qs.values_list("id", flat=True)[: limit + 1])
     more = len(ids) > limit
     ids = ids[:limit]
-    by_id = {row.pk: row for row in qs.filter(id__in=ids)} if ids else {}
+    by_id = {row.pk: row for row in _rows_by_id(qs, ids)} if ids else {}
     rows = [by_id[pk] for pk in ids if pk in by_id]  # a row deleted meanwhile is left out
     return rows, (ids[-1] if more else None)
 
 
+def _rows_by_id(qs: QuerySet[Any], ids: list[int]) -> QuerySet[Any]:
+    """The rows of ``qs``'s model with these ids and ``qs``'s select_related (the filtered
+    querysets here prefetch nothing)."""
+    rows = qs.model._default_manager.filter(id__in=ids)
+    rows.query.select_related = qs.query.select_related
+    return rows
+
+
 def contact_get(pk: int) -> Contact | None:
-    """One contact with its company and owner loaded, or None."""
-    return Contact.objects.select_related("company", "owner").filter(pk=pk).first()
+    """One contact with its company, owner and first-touch campaign loaded, or None."""
+    return (
+        Contact.objects.select_related("company", "owner", "first_campaign").filter(pk=pk).first()
+    )
 
 
 def contact_transitions(contact_id: int) -> QuerySet[LifecycleTransition]:
@@ -114,9 +199,10 @@ class CompanyFilters:
         """Field → message for values that cannot be applied (unknown industry, prefecture)."""
         found = {}
         if self.industry and self.industry not in Industry.values:
-            found["industry"] = f"unknown industry {self.industry!r}; one of " + ", ".join(
-                Industry.values
-            )
+            found["industry"] = _("unknown industry %(value)s; one of %(choices)s") % {
+                "value": repr(self.industry),
+                "choices": ", ".join(Industry.values),
+            }
         try:
             normalize_prefecture(self.prefecture)
         except ValueError as exc:

@@ -13,11 +13,9 @@ that lets the database drop replayed client event ids. Measured costs shaped it:
 - times and JSON are adapted once per event without the ORM's per-field machinery.
 """
 
-import os
 import re
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -35,11 +33,6 @@ from renkei.contacts.services import Actor, contacts_ensure_for_emails
 from renkei.events.models import Event, Visitor
 from renkei.events.signals import events_recorded
 from renkei.lib.japanese import normalize_email
-
-try:
-    import fcntl
-except ImportError:  # Windows: SQLite's busy handler alone
-    fcntl = None  # type: ignore[assignment]
 
 # orjson writes NUL as \u0000; an escaped backslash before "u0000" is plain text.
 _NUL_ESCAPE = re.compile(r"(?<!\\)(?:\\\\)*\\u0000")
@@ -153,12 +146,12 @@ def _record(
     result = IngestResult(before.accepted, before.duplicate, list(before.rejected))
     found = _lookup([item for item, _ in screened])
     if found.new_emails or found.new_visitors:
-        with _writer_turn(), transaction.atomic():
+        with transaction.atomic():
             _create_missing(found, actor)
     batch = _resolve(screened, found, result)
     # Only the writes hold the (on SQLite: single) write lock; everything above ran
     # without it, so another worker's batch can be prepared meanwhile.
-    with _writer_turn(), transaction.atomic():
+    with transaction.atomic():
         if batch.stitch:
             batch.apply_owners(visitors_identify(pairs=batch.stitch))
         # Replayed ids (stored before, or by a concurrent request a moment ago) are the
@@ -172,32 +165,6 @@ def _record(
                 lambda: events_recorded.send(sender=Event, contact_ids=contact_ids)
             )
     return result
-
-
-@contextmanager
-def _writer_turn() -> Iterator[None]:
-    """On an SQLite file, wait for the write lock on an OS file lock first.
-
-    SQLite's own busy handler polls in growing sleeps (1, 2, 5, 10, 15, 20, 25 ms…), so
-    between two workers' batches the lock sits idle for milliseconds; a blocked
-    ``flock`` wakes the next writer the moment the previous one releases it.
-    """
-    name = str(connection.settings_dict["NAME"])
-    if (
-        fcntl is None
-        or connection.vendor != "sqlite"
-        or connection.in_atomic_block
-        or name.startswith("file:")
-        or name == ":memory:"
-    ):
-        yield
-        return
-    fd = os.open(f"{name}-ingest.lock", os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(fd)  # releases the lock
 
 
 # ---- reads (outside the write transaction) ---------------------------------------------
@@ -321,9 +288,9 @@ def _resolve(
         if not ok:
             continue
         if item.visitor_key and contact_id is not None:
-            visitor_id, stitched = found.visitors[item.visitor_key]
+            visitor, stitched = found.visitors[item.visitor_key]
             if stitched is None:
-                batch.stitch.setdefault(visitor_id, contact_id)
+                batch.stitch.setdefault(visitor, contact_id)
         accepted.append((item, properties, contact_id))
     adapt = _datetime_adapter()
     now = adapt(timezone.now())
@@ -364,7 +331,13 @@ def _contact_of(
     if item.campaign_id is not None and item.campaign_id not in found.campaign_ids:
         result.reject(item, "campaign_id", f"no campaign with id {item.campaign_id}")
         return False, None
-    return True, item.contact_id or (found.by_email[email] if email else None)
+    if item.contact_id is not None or not email:
+        return True, item.contact_id
+    contact_id = found.by_email.get(email)
+    if contact_id is None:  # created for this batch and erased again meanwhile
+        result.reject(item, "identity.email", "the contact was deleted meanwhile; send again")
+        return False, None
+    return True, contact_id
 
 
 def visitors_identify(*, pairs: dict[int, int]) -> dict[int, int]:

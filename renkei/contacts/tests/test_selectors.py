@@ -4,8 +4,12 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from renkei.campaigns.models import Campaign
+from renkei.contacts import selectors
 from renkei.contacts.models import Contact
 from renkei.contacts.selectors import (
     CompanyFilters,
@@ -16,7 +20,18 @@ from renkei.contacts.selectors import (
     contacts_filtered,
     keyset_page,
 )
-from renkei.contacts.services import company_upsert, contact_change_stage, contact_upsert
+from renkei.contacts.services import (
+    _search_text,
+    company_delete,
+    company_update,
+    company_upsert,
+    contact_change_stage,
+    contact_delete,
+    contact_merge,
+    contact_update,
+    contact_upsert,
+    contacts_ensure_for_emails,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -107,6 +122,17 @@ def test_list_and_detail_load_company_and_owner(
     assert contact_get(yamada.pk + 1) is None
 
 
+def test_contact_page_loads_the_first_campaign_with_the_contact(
+    yamada: Contact, django_assert_num_queries: Any
+) -> None:
+    campaign = Campaign.objects.create(name="展示会 2026", channel="trade_show")
+    Contact.objects.filter(pk=yamada.pk).update(first_campaign=campaign)
+    with django_assert_num_queries(1):
+        found = contact_get(yamada.pk)
+        assert found is not None and found.first_campaign is not None
+        assert found.first_campaign.name == "展示会 2026"
+
+
 def test_transitions_come_newest_first_with_actor(yamada: Contact, marketer: Any) -> None:
     contact_change_stage(contact=yamada, to_stage="mql", actor=marketer)
     history = list(contact_transitions(yamada.pk))
@@ -131,3 +157,114 @@ def test_company_filters(marketer: Any, sales_rep: Any) -> None:
     errors = CompanyFilters(industry="mining", prefecture="ムー").errors()
     assert set(errors) == {"industry", "prefecture"}
     assert CompanyFilters(prefecture="Tokyo").errors() == {}
+
+
+# ---- free-text search: LIKE, the pg_trgm index, the SQLite FTS5 trigram index ----------
+
+
+def _found(q: str, **filters: Any) -> list[str]:
+    """Emails ``q`` finds, after checking that the search index still mirrors the table."""
+    _assert_search_index_in_step()
+    return sorted(_emails(ContactFilters(q=q, **filters)))
+
+
+def _assert_search_index_in_step() -> None:
+    """On SQLite, the FTS index holds exactly the search_text of every contact (FTS5's
+    integrity check with rank 1 compares it with the content table); nothing elsewhere."""
+    if connection.vendor != "sqlite":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO contacts_contact_fts(contacts_contact_fts, rank)"
+            " VALUES ('integrity-check', 1)"
+        )
+
+
+@pytest.mark.parametrize(
+    "needle",
+    ["ヤマダ", "やまだ", "たろう", "山田", "山田太郎", "taro@", "example.jp", "ＡＢＣ商事", "商事"],
+)
+def test_search_finds_kana_in_either_script_kanji_email_and_company(
+    yamada: Contact, needle: str
+) -> None:
+    # Two-character needles take the LIKE path on SQLite, longer ones the trigram index.
+    assert _found(needle) == ["Taro@Example.jp"]
+
+
+def test_search_follows_updates_renames_and_deletes(yamada: Contact, marketer: Any) -> None:
+    contact_update(contact=yamada, actor=marketer, family_name="佐藤", family_name_kana="サトウ")
+    assert _found("山田太郎") == [] and _found("やまだ") == []
+    assert _found("佐藤太郎") == _found("さとう") == ["Taro@Example.jp"]
+    company = yamada.company
+    assert company is not None
+    company_update(company=company, actor=marketer, name="株式会社ＸＹＺ物産")
+    assert _found("abc商事") == [] and _found("xyz物産") == ["Taro@Example.jp"]
+    company_delete(company=company, actor=marketer)
+    assert _found("xyz物産") == [] and _found("taro@example") == ["Taro@Example.jp"]
+    contact_delete(contact=yamada, actor=marketer)
+    assert _found("taro@example") == [] and _found("さとう") == []
+
+
+def test_search_finds_merged_and_bulk_created_contacts(marketer: Any) -> None:
+    winner, _ = contact_upsert(email="winner@example.jp", actor=marketer)
+    loser, _ = contact_upsert(email="loser@example.jp", actor=marketer, family_name="鈴木")
+    contact_merge(winner=winner, loser=loser, actor=marketer)
+    assert _found("loser@") == [] and _found("鈴木") == ["winner@example.jp"]
+    contacts_ensure_for_emails(emails={"visitor@example.jp"}, actor=None, source="events")
+    assert _found("visitor@") == ["visitor@example.jp"]
+
+
+def test_search_finds_rows_inserted_with_raw_sql() -> None:
+    # seed_demo writes contacts with executemany, past the ORM: the triggers index them.
+    email = "ito@seed.example.jp"
+    search_text = _search_text(
+        Contact(family_name="伊藤", family_name_kana="イトウ", email_normalized=email)
+    )
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            "INSERT INTO contacts_contact (email, email_normalized, family_name, given_name,"
+            " family_name_kana, given_name_kana, department, title, phone, prefecture,"
+            " lifecycle_stage, score, source, properties, search_text, created_at, updated_at)"
+            " VALUES (%s, %s, %s, '', %s, '', '', '', '', '', 'lead', 0, 'seed', '{}', %s, %s, %s)",
+            [(email, email, "伊藤", "イトウ", search_text, now, now)],
+        )
+    assert _found("いとう") == _found("ito@seed") == [email]
+
+
+def test_search_needle_with_quotes_and_fts_syntax_is_taken_literally(marketer: Any) -> None:
+    contact_upsert(email="q@example.jp", actor=marketer, company_name='"AND"NEAR* OR')
+    assert _found('"and"') == _found('d"near*') == _found("＂ＡＮＤ＂") == ["q@example.jp"]
+    assert _found('"x"') == [] and _found('""') == [] and _found("*)") == []
+
+
+def test_search_on_a_common_term_and_a_long_needle_gives_the_same_rows(
+    marketer: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for n in range(6):
+        contact_upsert(email=f"taro{n}@example.co.jp", actor=marketer, family_name="山田")
+    contact_upsert(email="hanako@example.co.jp", actor=marketer, lifecycle_stage="mql")
+    everyone = [f"taro{n}@example.co.jp" for n in range(6)] + ["hanako@example.co.jp"]
+    # A budget this small makes "example" common: LIKE answers instead of the index.
+    monkeypatch.setattr(selectors, "SEARCH_FTS_BUDGET", 12)
+    assert _found("example") == sorted(everyone)
+    assert _found("example", stages=["mql"]) == ["hanako@example.co.jp"]
+    monkeypatch.undo()
+    # Longer than the index window: the window's matches, then the whole needle checked.
+    assert _found("taro3@example.co.jp") == ["taro3@example.co.jp"]
+    assert _found("ro3@example.co.jp") == ["taro3@example.co.jp"]
+    assert _found("hanako@example.co.jp.x") == []
+
+
+def test_search_uses_the_trigram_index_on_sqlite_and_stops_early_on_no_match(
+    yamada: Contact,
+) -> None:
+    with CaptureQueriesContext(connection) as queries:
+        assert _emails(ContactFilters(q="存在しない名前")) == []
+    if connection.vendor == "sqlite":
+        assert len(queries) <= 2  # the table check (once per process) and the probe
+        assert "contacts_contact_fts" in queries[-1]["sql"]
+    with CaptureQueriesContext(connection) as queries:
+        assert _emails(ContactFilters(q="やまだ")) == ["Taro@Example.jp"]
+    uses_index = any("contacts_contact_fts" in q["sql"] for q in queries)
+    assert uses_index == (connection.vendor == "sqlite")

@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from renkei.accounts.models import AuditEntry
 from renkei.contacts import services
@@ -100,6 +100,30 @@ def test_every_bad_field_is_named_at_once(marketer: Any) -> None:
             email="not-an-email", actor=marketer, family_name="x" * 101, phone="abc", shoe_size=9
         )
     assert set(exc.value.message_dict) == {"email", "family_name", "phone", "shoe_size"}
+
+
+def test_error_messages_are_japanese_in_japanese_and_unchanged_in_english(
+    marketer: Any,
+) -> None:
+    def errors(language: str) -> dict[str, list[str]]:
+        with translation.override(language), pytest.raises(ValidationError) as exc:
+            contact_upsert(email="nope", actor=marketer, family_name="x" * 101, score="9" * 12)
+        return exc.value.message_dict
+
+    assert errors("en") == {
+        "email": ["not a valid email address: 'nope'"],
+        "family_name": ["at most 100 characters"],
+        "score": ["must be between -2147483647 and 2147483647"],
+    }
+    assert errors("ja") == {
+        "email": ["メールアドレスとして正しくありません：'nope'"],
+        "family_name": ["100文字以内にしてください"],
+        "score": ["-2147483647 から 2147483647 の範囲で指定してください"],
+    }
+    contact, _ = contact_upsert(email="a@example.jp", actor=marketer, lifecycle_stage="mql")
+    with translation.override("ja"), pytest.raises(ValidationError) as exc:
+        contact_change_stage(contact=contact, to_stage="lead", actor=marketer)
+    assert exc.value.message_dict == {"reason": ["mql から lead への変更には理由が必要です"]}
 
 
 def test_text_loses_nul_characters_that_postgresql_refuses(marketer: Any) -> None:
@@ -241,13 +265,14 @@ def test_concurrent_change_between_read_and_write_is_refused(
     marketer: Any, sales_rep: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     contact, _ = contact_upsert(email="a@example.jp", actor=marketer)
-    real_check = services.stage_is_backward
+    real_check = services.lifecycle.stage_is_backward
 
     def another_writer_moves_first(from_stage: str, to_stage: str) -> bool:
         Contact.objects.filter(pk=contact.pk).update(lifecycle_stage="disqualified")
         return real_check(from_stage, to_stage)
 
-    monkeypatch.setattr(services, "stage_is_backward", another_writer_moves_first)
+    # The check contact_change_stage calls between its read and its conditional write.
+    monkeypatch.setattr(services.lifecycle, "stage_is_backward", another_writer_moves_first)
     with pytest.raises(Conflict):
         contact_change_stage(contact=contact, to_stage="mql", actor=sales_rep)
     assert not LifecycleTransition.objects.filter(contact=contact, to_stage="mql").exists()

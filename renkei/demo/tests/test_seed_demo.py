@@ -63,6 +63,7 @@ def test_every_contact_is_normalised_like_the_services_would_store_it() -> None:
     seed()
     for contact in Contact.objects.select_related("company"):
         assert contact.email_normalized == ja.normalize_email(contact.email)
+        assert contact.company is not None
         assert contact.email.endswith("@" + contact.company.domain)
         assert KATAKANA.match(contact.family_name_kana), contact.family_name_kana
         assert KATAKANA.match(contact.given_name_kana), contact.given_name_kana

@@ -1,0 +1,106 @@
+"""What the modules of the services package share: errors, the actor, KEEP, the audited
+field names, small audit helpers and the search text every contact carries."""
+
+import enum
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.core.exceptions import ValidationError
+from django.db import models
+
+from renkei.contacts.models import Company, Contact
+from renkei.lib import japanese as ja
+
+Actor = AbstractBaseUser | AnonymousUser | None
+
+
+class Conflict(ValidationError):
+    """The change collides with the current state (changed meanwhile, or a duplicate key)."""
+
+
+class ReferenceNotFound(ValidationError):
+    """A field names a row that does not exist (company_id, owner_id, the other contact)."""
+
+
+class _Keep(enum.Enum):
+    KEEP = "keep"
+
+
+# "Leave the owner as it is" (None means "no owner").
+KEEP = _Keep.KEEP
+
+# Fields whose changes are personal data and are therefore audited.
+CONTACT_PERSONAL_FIELDS = (
+    "email",
+    "family_name",
+    "given_name",
+    "family_name_kana",
+    "given_name_kana",
+    "department",
+    "title",
+    "phone",
+    "prefecture",
+)
+CONTACT_FIELDS = (*CONTACT_PERSONAL_FIELDS, "company_id", "source", "properties", "score")
+COMPANY_FIELDS = (
+    "name",
+    "name_kana",
+    "domain",
+    "industry",
+    "employee_count",
+    "prefecture",
+    "address",
+    "phone",
+)
+
+
+def _search_text(contact: Contact) -> str:
+    company_name = contact.company.name if contact.company_id and contact.company else ""
+    return ja.search_text(
+        contact.family_name + contact.given_name,
+        contact.family_name_kana.replace(" ", "") + contact.given_name_kana.replace(" ", ""),
+        contact.email_normalized,
+        company_name,
+    )
+
+
+def _contacts_refresh_search_text(contact_ids: list[int]) -> None:
+    """Recompute search_text after a company was renamed or deleted (1,000 rows a batch)."""
+    for start in range(0, len(contact_ids), 1000):
+        batch = list(
+            Contact.objects.select_related("company").filter(
+                pk__in=contact_ids[start : start + 1000]
+            )
+        )
+        for contact in batch:
+            contact.search_text = _search_text(contact)
+        Contact.objects.bulk_update(batch, ["search_text"])
+
+
+def _diff(obj: models.Model, values: dict[str, Any]) -> dict[str, list[Any]]:
+    changes = {}
+    for field, new in values.items():
+        old = getattr(obj, field)
+        if old != new:
+            changes[field] = [old, new]
+    return changes
+
+
+def _jsonable(changes: dict[str, list[Any]]) -> dict[str, list[Any]]:
+    out = {}
+    for field, pair in changes.items():
+        out[field] = [v.pk if isinstance(v, models.Model) else v for v in pair]
+    return out
+
+
+def _actor_user(actor: Actor) -> Any:
+    """The user to store as a row's actor; None for the system or an anonymous request."""
+    return actor if actor is not None and actor.is_authenticated else None
+
+
+def _company_or_none(company_id: int | None) -> Company | None:
+    return Company.objects.filter(pk=company_id).first() if company_id else None
+
+
+def _user_id(user: Any) -> int | None:
+    return user.pk if user is not None else None
