@@ -8,13 +8,13 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth import get_user_model
-from django.contrib.auth.forms import UserCreationForm, UsernameField
+from django.contrib.auth.forms import AuthenticationForm, UserCreationForm, UsernameField
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from renkei.accounts.roles import ADMIN, MANAGER, MARKETING, SALES, VIEWER
-from renkei.accounts.services import user_set_role
+from renkei.accounts.services import login_allowed, login_failure_record, user_set_role
 
 User = get_user_model()
 
@@ -112,3 +112,20 @@ class UserCreateForm(StyledMixin, UserCreationForm):  # type: ignore[misc]
 
 class UserRoleForm(StyledForm):
     role = forms.ChoiceField(label=_("Role"), choices=ROLE_CHOICES)
+
+
+class ThrottledAuthenticationForm(AuthenticationForm):
+    """The sign-in form, refusing further tries after too many recent failures."""
+
+    def clean(self) -> dict[str, Any]:
+        username = self.cleaned_data.get("username") or ""
+        ip = self.request.META.get("REMOTE_ADDR") if self.request is not None else None
+        if not login_allowed(ip=ip, username=username):
+            raise ValidationError(
+                _("Too many failed sign-ins. Try again in 15 minutes."), code="throttled"
+            )
+        try:
+            return super().clean()
+        except ValidationError:
+            login_failure_record(ip=ip, username=username)
+            raise

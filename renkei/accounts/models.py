@@ -54,3 +54,17 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} {self.object_type}#{self.object_id} by {self.actor_label}"
+
+
+class LoginFailure(models.Model):
+    """A failed sign-in, kept for a short while to slow down password guessing."""
+
+    ip = models.GenericIPAddressField(null=True)
+    username = models.CharField(max_length=150)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["ip", "created_at"], name="loginfailure_ip_time"),
+            models.Index(fields=["username", "created_at"], name="loginfailure_user_time"),
+        ]

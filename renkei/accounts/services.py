@@ -1,6 +1,7 @@
 """Writes for users, roles, API tokens and the audit trail."""
 
 import hashlib
+from datetime import timedelta
 import secrets
 from typing import Any
 
@@ -8,7 +9,7 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, Group
 from django.db import transaction
 from django.utils import timezone
 
-from renkei.accounts.models import ApiToken, AuditEntry
+from renkei.accounts.models import ApiToken, AuditEntry, LoginFailure
 from renkei.accounts.roles import ROLES, roles_sync
 
 TOKEN_PREFIX = "rk_"  # noqa: S105 (a prefix, not a secret)
@@ -121,3 +122,25 @@ def user_set_role(*, user: AbstractBaseUser, role: str, actor: Actor) -> None:
         object_id=user.pk,
         changes={"role": [",".join(old), role]},
     )
+
+
+# Sign-in throttle: per address and per username, so that neither one machine guessing many
+# accounts nor many machines guessing one account get more than a handful of tries.
+LOGIN_WINDOW = timedelta(minutes=15)
+LOGIN_MAX_FAILURES_PER_IP = 20
+LOGIN_MAX_FAILURES_PER_USERNAME = 5
+
+
+def login_allowed(*, ip: str | None, username: str) -> bool:
+    """False while the address or the username has too many recent failures."""
+    since = timezone.now() - LOGIN_WINDOW
+    recent = LoginFailure.objects.filter(created_at__gte=since)
+    if ip and recent.filter(ip=ip).count() >= LOGIN_MAX_FAILURES_PER_IP:
+        return False
+    return recent.filter(username=username.lower()).count() < LOGIN_MAX_FAILURES_PER_USERNAME
+
+
+def login_failure_record(*, ip: str | None, username: str) -> None:
+    """Remember a failed sign-in; failures older than the window are dropped on the way."""
+    LoginFailure.objects.filter(created_at__lt=timezone.now() - LOGIN_WINDOW).delete()
+    LoginFailure.objects.create(ip=ip or None, username=username.lower()[:150])

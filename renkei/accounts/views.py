@@ -27,21 +27,26 @@ def home(request: HttpRequest) -> HttpResponse:
     return redirect("contacts:list")
 
 
+_NEW_SECRET = "renkei_new_api_token"
+
+
 @login_required
 def api_tokens(request: AuthenticatedRequest) -> HttpResponse:
-    """The user's own tokens. A new token's secret is shown in this response only."""
+    """The user's own tokens. A new token's secret is shown once, on the page the creation
+    redirects to (post/redirect/get: reloading that page shows it no more and creates nothing).
+    """
     can_create = request.user.has_perm("accounts.add_apitoken")
     form = ApiTokenForm(request.POST if request.method == "POST" else None)
-    secret = ""
     if request.method == "POST":
         if not can_create:
             raise PermissionDenied
         if form.is_valid():
             _token, secret = api_token_create(user=request.user, name=form.cleaned_data["name"])
-            form = ApiTokenForm()
+            request.session[_NEW_SECRET] = secret
+            return redirect("api_tokens")
     context = {
         "form": form if can_create else None,
-        "secret": secret,
+        "secret": request.session.pop(_NEW_SECRET, ""),
         "tokens": ApiToken.objects.filter(user=request.user).order_by("-created_at"),
     }
     return render(request, "accounts/api_tokens.html", context)

@@ -214,10 +214,7 @@ def contact_activity(request: HttpRequest, pk: int) -> HttpResponse:
     event_record_one(
         contact=contact,
         type=form.cleaned_data["type"],
-        properties={
-            "body": form.cleaned_data["body"],
-            "logged_by": request.user.get_username(),
-        },
+        properties={"body": form.cleaned_data["body"]},
         occurred_at=form.cleaned_data["occurred_at"],
         actor=request.user,
     )

@@ -422,6 +422,7 @@ def _insert(rows: list[tuple[Any, ...]]) -> int:
 
 
 @transaction.atomic
+@transaction.atomic
 def event_record_one(
     *,
     contact: Contact,
@@ -431,14 +432,25 @@ def event_record_one(
     client_event_id: str = "",
     actor: Actor = None,
 ) -> Event:
-    """Record a single event for a contact (notes, calls and meetings logged in the UI)."""
-    return Event.objects.create(
+    """Record a single event for a contact (notes, calls and meetings logged in the UI).
+
+    The user who logged it is kept in ``properties["logged_by"]``; like a batch, it
+    announces itself with ``events_recorded`` after commit.
+    """
+    properties = dict(properties or {})
+    if actor is not None and actor.is_authenticated:
+        properties["logged_by"] = actor.get_username()
+    event = Event.objects.create(
         client_event_id=client_event_id or f"renkei:{uuid.uuid4()}",
         type=type,
         occurred_at=occurred_at or timezone.now(),
         contact=contact,
-        properties=properties or {},
+        properties=properties,
     )
+    transaction.on_commit(
+        lambda: events_recorded.send(sender=Event, contact_ids={contact.pk})
+    )
+    return event
 
 
 def contacts_refresh_last_activity(*, contact_ids: list[int]) -> int:

@@ -54,7 +54,8 @@ def test_pages_are_japanese_by_default_and_the_switcher_changes_language(viewer:
 
 def test_token_secret_is_shown_once_and_works(sales_rep: User) -> None:
     client = _client(sales_rep)
-    response = client.post(TOKENS, {"name": "フォーム連携"})
+    response = client.post(TOKENS, {"name": "フォーム連携"}, follow=True)
+    assert response.redirect_chain == [(TOKENS, 302)]  # reloading cannot create another
     secret = response.context["secret"]
     assert secret.startswith("rk_") and secret in response.content.decode()
     assert api_token_authenticate(secret) == sales_rep
@@ -124,3 +125,15 @@ def test_admin_changes_a_users_role(admin_user: User, sales_rep: User, db: Any) 
         client.post(reverse("user_role", args=[sales_rep.pk]), {"role": "god"}).status_code == 302
     )
     assert user_role(User.objects.get(pk=sales_rep.pk)) == "manager"
+
+
+def test_sign_in_is_refused_after_five_failures_for_a_username(sales_rep: User) -> None:
+    client = Client()
+    for _ in range(5):
+        response = client.post(reverse("login"), {"username": "sales1", "password": "wrong"})
+        assert response.status_code == 200 and "_auth_user_id" not in client.session
+    response = client.post(reverse("login"), {"username": "sales1", "password": PASSWORD})
+    assert "_auth_user_id" not in client.session
+    assert "throttled" in [e.code for e in response.context["form"].non_field_errors().as_data()]
+    other = Client().post(reverse("login"), {"username": "sales1", "password": PASSWORD})
+    assert other.status_code == 200  # another address, same account: still refused
