@@ -68,3 +68,6 @@ class LoginFailure(models.Model):
             models.Index(fields=["ip", "created_at"], name="loginfailure_ip_time"),
             models.Index(fields=["username", "created_at"], name="loginfailure_user_time"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.username} from {self.ip} at {self.created_at:%Y-%m-%d %H:%M}"

@@ -1,8 +1,8 @@
 """Writes for users, roles, API tokens and the audit trail."""
 
 import hashlib
-from datetime import timedelta
 import secrets
+from datetime import timedelta
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, Group
