@@ -110,7 +110,8 @@ def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
     if os.path.exists(CHROMIUM) or os.environ.get("CI") == "true":
         return
     skip = pytest.mark.skip(
-        reason=f"{CHROMIUM} is missing: apt-get install chromium fonts-noto-cjk to run browser tests"
+        reason=f"{CHROMIUM} is missing: apt-get install chromium fonts-noto-cjk "
+        "to run the browser tests"
     )
     for item in items:
         if "browser" in item.keywords:

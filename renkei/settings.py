@@ -123,7 +123,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Tests use a file, not memory, so a real worker process and a live server can share
     # it; one file per test process so parallel runs never collide.
     DATABASES["default"]["TEST"] = {
-        "NAME": os.environ.get("RENKEI_TEST_DB_NAME") or str(VAR_DIR / f"test-{os.getpid()}.sqlite3")
+        "NAME": os.environ.get("RENKEI_TEST_DB_NAME")
+        or str(VAR_DIR / f"test-{os.getpid()}.sqlite3")
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -71,27 +71,30 @@ def contacts_filtered(filters: ContactFilters) -> QuerySet[Contact]:
 #
 # ``q`` is a substring search over Contact.search_text, which holds names, kana (katakana
 # and hiragana), email and company name, lower-cased and NFKC'd like the needle, so
-# 「やまだ」 finds ヤマダ and ＡＢＣ finds abc. The answer is always what LIKE '%needle%'
-# finds; what differs is how the database gets there.
+# 「やまだ」 finds ヤマダ and ＡＢＣ finds abc. The rows found are always those of
+# LIKE '%needle%'; only the way there differs.
 #
 # PostgreSQL: a pg_trgm GIN index serves the LIKE (migration 0002).
 #
-# SQLite (times at a million contacts, first page plus the list's capped count):
-# - LIKE scans newest-first and stops after a page: 5-40 ms for a common term, but a rare
-#   one reads the whole table (300-650 ms: an exact email, a name nobody has), and a
-#   fairly common one with another filter reads much of it (60-150 ms for やまだ among
+# SQLite, measured at a million contacts (first page plus the list's capped count, p50):
+# - LIKE alone scans newest-first and stops after a page: 4-45 ms for a common term, but
+#   it reads the whole table for a rare one (335-725 ms: an exact email, a name nobody
+#   has) and much of it for a middling one under another filter (115 ms for やまだ among
 #   customers).
 # - An FTS5 trigram index, kept in step by triggers (migration 0003), gives the rowids
-#   containing a needle of 3+ characters: the filter becomes ``id IN (those rowids)``.
-#   SQLite builds that list in full, at ~0.3 µs per match per trigram of the phrase: 1 ms
-#   for a rare term, 16 ms for やまだ (18,000 matches), 2 s for "example" (all of them).
-# So a probe counts the index's matches, stopping at SEARCH_FTS_BUDGET / trigrams: under
-# it the list is used; at it the term is common enough for LIKE to meet a page (and the
-# capped count) within a few thousand rows. The probe costs at most a few ms; no match at
-# all answers without another query. A long needle (an email) is matched on a window of
-# SEARCH_FTS_WINDOW characters (its start, else its end) and LIKE checks the whole needle
-# on those rows: each trigram costs (35 ms for a whole email, 2 ms for 8 characters).
-# One or two characters make no trigram: LIKE alone, a full scan when the term is rare.
+#   that contain a needle of 3+ characters, and the filter becomes ``id IN (rowids)``.
+#   SQLite builds that list in full, at ~0.3 µs per match per trigram of the phrase:
+#   6 ms for a rare term, 11 ms for やまだ (18,000 matches), 900 ms for "example" (all).
+# So a probe first counts the index's matches, stopping at SEARCH_FTS_BUDGET / trigrams
+# (a few ms): below that the list is used; at it the term is common enough for LIKE to
+# meet a page, and the capped count, within a few thousand rows. No match at all needs no
+# further query. A needle longer than SEARCH_FTS_WINDOW characters (an email) is looked up
+# by its start (else its end, when the start is common) and LIKE checks the whole needle
+# on those rows, since every trigram of a phrase costs: 35 ms for a whole email's, 2 ms
+# for eight characters'. Result: rare, exact-email and no-match searches 0.3-16 ms,
+# common ones 9-43 ms. Still slow: a rare needle of one or two characters (no trigram:
+# LIKE, ~630 ms) and a common romaji name among a small stage (tanaka among customers,
+# ~70 ms, as with LIKE alone).
 SEARCH_FTS_BUDGET = 60_000
 SEARCH_FTS_WINDOW = 8
 _FTS_TABLE = "contacts_contact_fts"

@@ -447,9 +447,7 @@ def event_record_one(
         contact=contact,
         properties=properties,
     )
-    transaction.on_commit(
-        lambda: events_recorded.send(sender=Event, contact_ids={contact.pk})
-    )
+    transaction.on_commit(lambda: events_recorded.send(sender=Event, contact_ids={contact.pk}))
     return event
 
 

@@ -4,31 +4,50 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Campaign',
+            name="Campaign",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200, verbose_name='name')),
-                ('channel', models.CharField(choices=[('trade_show', 'Trade show (展示会)'), ('seminar', 'Seminar'), ('webinar', 'Webinar'), ('web', 'Web'), ('ads', 'Ads'), ('email', 'Email'), ('referral', 'Referral'), ('other', 'Other')], max_length=20, verbose_name='channel')),
-                ('utm_source', models.CharField(blank=True, max_length=100)),
-                ('utm_medium', models.CharField(blank=True, max_length=100)),
-                ('utm_campaign', models.CharField(blank=True, db_index=True, max_length=100)),
-                ('utm_term', models.CharField(blank=True, max_length=100)),
-                ('utm_content', models.CharField(blank=True, max_length=100)),
-                ('cost', models.PositiveBigIntegerField(default=0, verbose_name='cost (JPY)')),
-                ('starts_on', models.DateField(blank=True, null=True, verbose_name='starts on')),
-                ('ends_on', models.DateField(blank=True, null=True, verbose_name='ends on')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200, verbose_name="name")),
+                (
+                    "channel",
+                    models.CharField(
+                        choices=[
+                            ("trade_show", "Trade show (展示会)"),
+                            ("seminar", "Seminar"),
+                            ("webinar", "Webinar"),
+                            ("web", "Web"),
+                            ("ads", "Ads"),
+                            ("email", "Email"),
+                            ("referral", "Referral"),
+                            ("other", "Other"),
+                        ],
+                        max_length=20,
+                        verbose_name="channel",
+                    ),
+                ),
+                ("utm_source", models.CharField(blank=True, max_length=100)),
+                ("utm_medium", models.CharField(blank=True, max_length=100)),
+                ("utm_campaign", models.CharField(blank=True, db_index=True, max_length=100)),
+                ("utm_term", models.CharField(blank=True, max_length=100)),
+                ("utm_content", models.CharField(blank=True, max_length=100)),
+                ("cost", models.PositiveBigIntegerField(default=0, verbose_name="cost (JPY)")),
+                ("starts_on", models.DateField(blank=True, null=True, verbose_name="starts on")),
+                ("ends_on", models.DateField(blank=True, null=True, verbose_name="ends on")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'ordering': ['-starts_on', '-id'],
+                "ordering": ["-starts_on", "-id"],
             },
         ),
     ]
