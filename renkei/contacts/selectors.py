@@ -11,6 +11,8 @@ from django.db.models.expressions import RawSQL
 from django.utils.translation import gettext as _
 
 from renkei.contacts.models import Company, Contact, Industry, LifecycleStage, LifecycleTransition
+from renkei.contacts.search import FTS_TABLE as _FTS_TABLE
+from renkei.contacts.search import fts_exists
 from renkei.lib.japanese import nfkc, normalize_company_name, normalize_prefecture
 
 
@@ -97,7 +99,6 @@ def contacts_filtered(filters: ContactFilters) -> QuerySet[Contact]:
 # ~70 ms, as with LIKE alone).
 SEARCH_FTS_BUDGET = 60_000
 SEARCH_FTS_WINDOW = 8
-_FTS_TABLE = "contacts_contact_fts"
 _FTS_ROWIDS = f"SELECT rowid FROM {_FTS_TABLE} WHERE {_FTS_TABLE} MATCH %s"  # noqa: S608
 _FTS_PROBE = f"SELECT count(*) FROM ({_FTS_ROWIDS} LIMIT %s)"  # noqa: S608
 _fts_seen: set[tuple[str, str]] = set()
@@ -131,8 +132,7 @@ def _fts_available(connection: BaseDatabaseWrapper) -> bool:
     """Whether migration 0003 could build the FTS table (SQLite ≥ 3.34 with FTS5)."""
     key = (connection.alias, str(connection.settings_dict["NAME"]))
     if key not in _fts_seen:
-        tables = connection.introspection.table_names()
-        if _FTS_TABLE not in tables:
+        if not fts_exists(connection):
             return False
         _fts_seen.add(key)
     return True

@@ -14,6 +14,8 @@ from django.db import connection, models
 from django.db.models import NOT_PROVIDED
 from django.utils import timezone
 
+from renkei.contacts.models import Contact
+from renkei.contacts.search import fts_ensure, fts_triggers_drop
 from renkei.demo.world import TimeFormat
 
 CHUNK = 10_000
@@ -94,6 +96,8 @@ class BulkWriter:
             for model in model_list:
                 for index in model._meta.indexes:
                     editor.remove_index(model, index)
+        if Contact in model_list:
+            fts_triggers_drop(connection)  # one rebuild at the end beats a trigger per row
         try:
             yield
         finally:
@@ -110,6 +114,8 @@ class BulkWriter:
             with connection.schema_editor() as editor:
                 for model, index in missing:
                     editor.add_index(model, index)
+        if Contact in model_list:
+            fts_ensure(connection)
         return [index.name for _, index in missing]
 
     def max_id(self, model: type[models.Model]) -> int:

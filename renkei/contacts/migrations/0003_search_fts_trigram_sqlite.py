@@ -11,55 +11,14 @@ contacts_contact) and triggers keep it in step with every INSERT, DELETE and cha
 search_text, whoever writes: the ORM, ``bulk_create``, or raw ``executemany`` (seed_demo).
 Updates of other columns (score, stage) do not touch it.
 
-Careful: SQLite drops a table's triggers with the table, and Django's SQLite schema editor
-rebuilds a table (create, copy, drop, rename) for most ALTERs. A later migration that alters
-contacts_contact must run ``create_triggers`` below again (the search tests in
-contacts/tests/test_selectors.py fail when the triggers are missing).
+The SQL and its upkeep live in ``renkei.contacts.search``.
 """
 
 import sys
 
 from django.db import OperationalError, migrations, transaction
 
-# Spelled out rather than formatted: the statements read as the SQL they are.
-CREATE_TABLE = """
-CREATE VIRTUAL TABLE contacts_contact_fts USING fts5(
-    search_text, content='contacts_contact', content_rowid='id',
-    tokenize='trigram', columnsize=0
-)
-"""
-
-# External content: deleting from the index needs the old text, exactly as it was indexed.
-TRIGGERS = {
-    "contacts_contact_fts_insert": """
-CREATE TRIGGER IF NOT EXISTS contacts_contact_fts_insert AFTER INSERT ON contacts_contact
-BEGIN
-    INSERT INTO contacts_contact_fts(rowid, search_text) VALUES (new.id, new.search_text);
-END
-""",
-    "contacts_contact_fts_delete": """
-CREATE TRIGGER IF NOT EXISTS contacts_contact_fts_delete AFTER DELETE ON contacts_contact
-BEGIN
-    INSERT INTO contacts_contact_fts(contacts_contact_fts, rowid, search_text)
-    VALUES ('delete', old.id, old.search_text);
-END
-""",
-    "contacts_contact_fts_update": """
-CREATE TRIGGER IF NOT EXISTS contacts_contact_fts_update
-AFTER UPDATE OF id, search_text ON contacts_contact
-WHEN old.id IS NOT new.id OR old.search_text IS NOT new.search_text
-BEGIN
-    INSERT INTO contacts_contact_fts(contacts_contact_fts, rowid, search_text)
-    VALUES ('delete', old.id, old.search_text);
-    INSERT INTO contacts_contact_fts(rowid, search_text) VALUES (new.id, new.search_text);
-END
-""",
-}
-
-
-def create_triggers(schema_editor):
-    for sql in TRIGGERS.values():
-        schema_editor.execute(sql)
+from renkei.contacts.search import CREATE_TABLE, fts_rebuild, fts_triggers_create, fts_triggers_drop
 
 
 def create_index(apps, schema_editor):
@@ -75,18 +34,14 @@ def create_index(apps, schema_editor):
             f"\n  FTS5 trigram unavailable ({exc}); free-text search stays unindexed\n"
         )
         return
-    create_triggers(schema_editor)
-    # Index the rows that exist already (one pass over the table).
-    schema_editor.execute(
-        "INSERT INTO contacts_contact_fts(contacts_contact_fts) VALUES ('rebuild')"
-    )
+    fts_triggers_create(schema_editor.connection)
+    fts_rebuild(schema_editor.connection)  # the rows that exist already
 
 
 def drop_index(apps, schema_editor):
     if schema_editor.connection.vendor != "sqlite":
         return
-    for name in TRIGGERS:
-        schema_editor.execute(f"DROP TRIGGER IF EXISTS {name}")
+    fts_triggers_drop(schema_editor.connection)
     schema_editor.execute("DROP TABLE IF EXISTS contacts_contact_fts")
 
 
