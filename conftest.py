@@ -116,3 +116,12 @@ def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
     for item in items:
         if "browser" in item.keywords:
             item.add_marker(skip)
+
+
+def pytest_sessionfinish(session: Any, exitstatus: int) -> None:
+    """Remove the SQLite writers' lock file next to this process's test database."""
+    from django.conf import settings
+
+    name = settings.DATABASES["default"].get("TEST", {}).get("NAME")
+    if name and os.path.exists(f"{name}-writers"):
+        os.remove(f"{name}-writers")

@@ -4,7 +4,6 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
@@ -95,38 +94,8 @@ def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 
 def require_perm(request: HttpRequest, perm: str) -> None:
     """Raise 403 unless the token's user has the permission (roles are groups of perms)."""
-    if not user_has_perm(request.user, perm):
+    if not request.user.has_perm(perm):
         raise PermissionDenied(f"your role may not do this (needs {perm})")
-
-
-# ModelBackend's answer (the only backend) in one small query instead of loading all of
-# the user's and their groups' permissions (two ORM queries per request).
-_HAS_PERM_SQL = """
-SELECT 1 FROM auth_permission p
-JOIN django_content_type ct ON ct.id = p.content_type_id
-WHERE ct.app_label = %s AND p.codename = %s AND (
-  EXISTS (SELECT 1 FROM auth_user_user_permissions up
-          WHERE up.permission_id = p.id AND up.user_id = %s)
-  OR EXISTS (SELECT 1 FROM auth_user_groups ug
-             JOIN auth_group_permissions gp ON gp.group_id = ug.group_id
-             WHERE ug.user_id = %s AND gp.permission_id = p.id)
-) LIMIT 1
-"""
-
-
-def user_has_perm(user: Any, perm: str) -> bool:
-    """``user.has_perm(perm)`` as ModelBackend answers it, in one query."""
-    if not user.is_active or not user.is_authenticated:
-        return False
-    if user.is_superuser:
-        return True
-    cache = getattr(user, "_perm_cache", None)
-    if cache is not None:  # already loaded by has_perm on this instance
-        return perm in cache
-    app_label, _, codename = perm.partition(".")
-    with connection.cursor() as cursor:
-        cursor.execute(_HAS_PERM_SQL, [app_label, codename, user.pk, user.pk])
-        return cursor.fetchone() is not None
 
 
 def _register_routers() -> None:

@@ -178,7 +178,7 @@ except ImportError:  # pragma: no cover (Windows): SQLite's busy handler alone
     fcntl = None  # type: ignore[assignment]
 
 _turn_lock = threading.Lock()
-_turn_files: dict[str, int] = {}
+_turn_files: dict[tuple[int, str], int] = {}
 
 
 @contextmanager
@@ -187,11 +187,11 @@ def _writer_turn() -> Iterator[None]:
 
     SQLite lets one writer in at a time; the others wait in its busy handler, which
     sleeps in steps of up to 100 ms and so leaves the database idle for tens of
-    milliseconds after each commit (measured: most of the wall time of a batch request
-    under load with two workers). ``flock`` wakes the next writer as soon as the lock is
-    released. Not taken inside an outer transaction, which may hold SQLite's lock
-    already. The lock file lives next to the database; the kernel drops the lock of a
-    process that dies.
+    milliseconds after each commit. ``flock`` wakes the next writer as soon as the lock
+    is released (measured with two sync workers: fewer idle gaps, ~10 % less server CPU
+    than spinning in the busy handler, more events/s). Not taken inside an outer
+    transaction, which may hold SQLite's lock already. The lock file lives next to the
+    database; the kernel drops the lock of a process that dies.
     """
     if fcntl is None or connection.vendor != "sqlite" or connection.in_atomic_block:
         yield
@@ -201,9 +201,11 @@ def _writer_turn() -> Iterator[None]:
         yield
         return
     with _turn_lock:  # threads of one process share the file's lock
-        fd = _turn_files.get(name)
+        # Per process: a descriptor inherited across fork would share its lock.
+        key = (os.getpid(), name)
+        fd = _turn_files.get(key)
         if fd is None:
-            fd = _turn_files[name] = os.open(f"{name}-writers", os.O_RDWR | os.O_CREAT, 0o600)
+            fd = _turn_files[key] = os.open(f"{name}-writers", os.O_RDWR | os.O_CREAT, 0o600)
         fcntl.flock(fd, fcntl.LOCK_EX)
         try:
             yield
