@@ -19,6 +19,16 @@ def _fast_password_hashing(settings: Any) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> Any:
+    """Public rate limits count in the cache: each test starts with none used."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 def _user(username: str, role: str, **extra: Any) -> User:
     user = User.objects.create_user(username=username, password=PASSWORD, **extra)
     user_set_role(user=user, role=role, actor=None)

@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "ninja",
+    "corsheaders",
     "django_tasks",
     "django_tasks_db",
     "js_lib_htmx",
@@ -67,6 +68,9 @@ INSTALLED_APPS = [
     "renkei.campaigns",
     "renkei.contacts",
     "renkei.events",
+    "renkei.capture",
+    "renkei.tracking",
+    "renkei.imports",
     "renkei.demo",
 ]
 
@@ -74,6 +78,9 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # Only the public capture endpoints (/f/, /t/) answer cross-origin requests, and only
+    # from the origins an admin allowed (renkei.capture's check_request_enabled receiver).
+    "corsheaders.middleware.CorsMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -179,6 +186,29 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_PROXY_SSL_HEADER = (
     ("HTTP_X_FORWARDED_PROTO", "https") if envbool("BEHIND_HTTPS_PROXY") else None
 )
+
+# Public endpoints' rate limits count in this cache. The default is per process (the
+# effective limit is the limit times the web processes); set RENKEI_CACHE_URL to a Redis
+# URL (redis://127.0.0.1:6379/0, needs the "redis" package) to share counts between
+# processes and hosts.
+if os.environ.get("RENKEI_CACHE_URL"):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": os.environ["RENKEI_CACHE_URL"],
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+RATELIMIT_IP_META_KEY = "REMOTE_ADDR"
+
+CORS_URLS_REGEX = r"^/(f|t)/.*$"
+CORS_ALLOWED_ORIGINS: list[str] = []  # the admin's list in the database decides (capture app)
+
+# CSV imports: files larger than this are refused before they are stored.
+RENKEI_IMPORT_MAX_BYTES = envint("RENKEI_IMPORT_MAX_BYTES", 200 * 1024 * 1024)
+# Uploaded import files and error reports live here until the import is deleted.
+RENKEI_IMPORT_DIR = Path(os.environ.get("RENKEI_IMPORT_DIR", VAR_DIR / "imports"))
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = envint("DATA_UPLOAD_MAX_MEMORY_SIZE", 2_621_440)
 # The events API refuses larger batches with 413 before reading them.

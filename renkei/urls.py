@@ -12,6 +12,10 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("renkei.accounts.urls")),
     path("contacts/", include("renkei.contacts.urls")),
     path("campaigns/", include("renkei.campaigns.urls")),
+    path("imports/", include("renkei.imports.urls")),
+    # Public capture endpoints: /f/ (web forms) and /t/ (tracking); CORS applies to these.
+    path("", include("renkei.capture.urls")),
+    path("", include("renkei.tracking.urls")),
 ]
 if settings.DEBUG:
     urlpatterns += static(settings.STATIC_URL, document_root=settings.STATIC_ROOT)

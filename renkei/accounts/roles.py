@@ -25,6 +25,8 @@ _VIEW = [
     "events.view_event",
     "events.view_visitor",
     "contacts.view_lifecycletransition",
+    "contacts.view_consent",
+    "capture.view_webform",
 ]
 _EDIT_PEOPLE = [
     "contacts.add_contact",
@@ -34,8 +36,20 @@ _EDIT_PEOPLE = [
     "contacts.change_lifecycle_stage",
     "events.add_event",
     "accounts.add_apitoken",
+    "imports.add_importjob",
+    "imports.view_importjob",
+    "imports.add_mappingpreset",
 ]
-_CAMPAIGNS = ["campaigns.add_campaign", "campaigns.change_campaign", "campaigns.delete_campaign"]
+_CAMPAIGNS = [
+    "campaigns.add_campaign",
+    "campaigns.change_campaign",
+    "campaigns.delete_campaign",
+    "capture.add_webform",
+    "capture.change_webform",
+    "capture.delete_webform",
+    "contacts.export_contact",
+    "contacts.merge_company",
+]
 _MANAGE = [
     "contacts.assign_owner",
     "contacts.merge_contact",
@@ -46,13 +60,15 @@ _MANAGE = [
 
 # Users are deactivated, never deleted: their names stay on the audit trail and timelines.
 _USERS = ["auth.view_user", "auth.add_user", "auth.change_user"]
+# Public capture: which sites may post forms and tracking, where forms may redirect.
+_SITE = ["capture.change_capturesettings"]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     VIEWER: _VIEW,
     SALES: [*_VIEW, *_EDIT_PEOPLE, "contacts.assign_owner"],
     MARKETING: [*_VIEW, *_EDIT_PEOPLE, *_CAMPAIGNS, "contacts.merge_contact"],
     MANAGER: [*_VIEW, *_EDIT_PEOPLE, *_CAMPAIGNS, *_MANAGE],
-    ADMIN: [*_VIEW, *_EDIT_PEOPLE, *_CAMPAIGNS, *_MANAGE, *_USERS],
+    ADMIN: [*_VIEW, *_EDIT_PEOPLE, *_CAMPAIGNS, *_MANAGE, *_USERS, *_SITE],
 }
 
 

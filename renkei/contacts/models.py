@@ -80,6 +80,7 @@ class Company(models.Model):
         ordering = ["-id"]
         verbose_name = _("company")
         verbose_name_plural = _("companies")
+        permissions = [("merge_company", "Can merge two companies")]
         constraints = [
             models.UniqueConstraint(
                 fields=["domain"], condition=~Q(domain=""), name="company_domain_unique"
@@ -142,6 +143,11 @@ class Contact(models.Model):
         related_name="first_touch_contacts",
         verbose_name=_("first-touch campaign"),
     )
+    # The contact's earliest known touch: a stitched visitor's first page view, the form
+    # or import that created it. ``first_touch`` holds its UTM parameters, URL, referrer.
+    first_touch_at = models.DateTimeField(_("first touch"), null=True, blank=True)
+    # NULL until known (a NOT NULL column would make SQLite rebuild the table to add it).
+    first_touch = models.JSONField(_("first-touch details"), null=True, blank=True)
     source = models.CharField(_("source"), max_length=64, blank=True)
     properties = models.JSONField(_("custom properties"), default=dict, blank=True)
     search_text = models.TextField(blank=True, editable=False)
@@ -162,6 +168,7 @@ class Contact(models.Model):
             ("change_lifecycle_stage", "Can change a contact's lifecycle stage"),
             ("assign_owner", "Can assign a contact's or company's owner"),
             ("merge_contact", "Can merge two contacts"),
+            ("export_contact", "Can export contacts to CSV or XLSX"),
         ]
 
     def __str__(self) -> str:
@@ -219,3 +226,39 @@ def stage_is_backward(from_stage: str, to_stage: str) -> bool:
     if from_stage not in FUNNEL_ORDER or to_stage not in FUNNEL_ORDER:
         return False
     return FUNNEL_ORDER.index(to_stage) < FUNNEL_ORDER.index(from_stage)  # type: ignore[arg-type]
+
+
+class ConsentKind(models.TextChoices):
+    EMAIL_OPT_IN = "email_opt_in", _("Email opt-in")
+    PRIVACY_POLICY = "privacy_policy", _("Privacy policy")
+
+
+class Consent(models.Model):
+    """A consent given (or refused) by a contact, as Japan's Act on Specified Electronic
+    Mail asks it to be kept: the text shown, when, where (page, IP) and through what.
+
+    Append-only: a later row for the same kind supersedes the earlier ones.
+    """
+
+    contact = models.ForeignKey(
+        Contact, on_delete=models.CASCADE, related_name="consents", db_index=False
+    )
+    kind = models.CharField(_("kind"), max_length=32, choices=ConsentKind.choices)
+    granted = models.BooleanField(_("granted"))
+    text = models.TextField(_("text shown"), blank=True)
+    occurred_at = models.DateTimeField(_("time"))
+    source = models.CharField(
+        _("source"), max_length=64, blank=True, help_text="form:<id>, import, ui…"
+    )
+    source_url = models.URLField(_("source page"), max_length=2000, blank=True)
+    ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    user_agent = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        indexes = [
+            models.Index(fields=["contact", "kind", "occurred_at"], name="consent_contact_kind")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind}={'yes' if self.granted else 'no'}"

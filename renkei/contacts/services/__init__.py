@@ -13,7 +13,8 @@ The package's modules, in the order a write passes through them:
 - ``contacts``: contact upsert / update / owner / edit / erase;
 - ``lifecycle``: ``contact_change_stage`` and the stage rules;
 - ``merge``: ``contact_merge``;
-- ``bulk``: ``contacts_ensure_for_emails`` for event ingestion.
+- ``bulk``: ``contacts_ensure_for_emails`` for event ingestion;
+- ``touch``: consent records and the first touch that capture stamps on contacts.
 
 Import from here (``from renkei.contacts.services import contact_upsert``), not from the
 modules: they may be split or merged again.
@@ -48,6 +49,13 @@ from renkei.contacts.services.contacts import (
 )
 from renkei.contacts.services.lifecycle import contact_change_stage
 from renkei.contacts.services.merge import contact_merge
+from renkei.contacts.services.touch import (
+    UTM_KEYS,
+    FirstTouch,
+    consent_record,
+    contact_consent_current,
+    contacts_stamp_first_touch,
+)
 
 __all__ = [
     "COMPANY_FIELDS",
@@ -55,8 +63,10 @@ __all__ = [
     "CONTACT_PERSONAL_FIELDS",
     "KEEP",
     "PROPERTIES_MAX_BYTES",
+    "UTM_KEYS",
     "Actor",
     "Conflict",
+    "FirstTouch",
     "ReferenceNotFound",
     "_search_text",
     "company_assign_owner",
@@ -65,6 +75,8 @@ __all__ = [
     "company_find",
     "company_update",
     "company_upsert",
+    "consent_record",
+    "contact_consent_current",
     "contact_assign_owner",
     "contact_change_stage",
     "contact_delete",
@@ -73,4 +85,5 @@ __all__ = [
     "contact_update",
     "contact_upsert",
     "contacts_ensure_for_emails",
+    "contacts_stamp_first_touch",
 ]
