@@ -21,6 +21,7 @@ from renkei.accounts.services import audit_record, user_set_role
 from renkei.campaigns.models import Campaign
 from renkei.contacts.models import Company, Contact, LifecycleTransition
 from renkei.demo import pipeline
+from renkei.demo.capture import demo_capture_ensure
 from renkei.demo.people import (
     CONTACT_COLUMNS,
     EVENT_COLUMNS,
@@ -183,6 +184,7 @@ def demo_seed(
                     progress(len(block.contacts))
         writer.reset_sequences(Company, Campaign, Contact, Visitor)
         _analyze()
+    demo_capture_ensure(seed=seed)
     summary.seconds = round(time.perf_counter() - started, 2)
     audit_record(
         actor=None,
