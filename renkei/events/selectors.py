@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext_lazy as _
 
 from renkei.contacts.models import LifecycleTransition
 from renkei.events.models import Event, EventType
@@ -18,9 +19,18 @@ from renkei.events.models import Event, EventType
 EVENT, TRANSITION = "event", "transition"
 # At the same instant a transition sorts above the events (it is usually their result).
 _RANK = {EVENT: 0, TRANSITION: 1}
-_EVENT_LABELS = dict(EventType.choices)
+_EVENT_LABELS = {
+    **dict(EventType.choices),
+    # Recorded by tracked links (renkei.tracking); not a built-in type of the API.
+    "link_click": _("Link click"),
+}
 # Properties shown as the body of a logged activity rather than as key/value details.
 BODY_KEYS = ("body", "logged_by")
+# What a form submission records besides the answers (renkei.capture).
+_FORM_CONTEXT_KEYS = frozenset(
+    {"form_id", "form_name", "language", "page_url", "url", "referrer", "title"}
+)
+_UTM_PREFIX = "utm_"
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,10 +85,79 @@ class TimelineItem:
     @property
     def details(self) -> list[tuple[str, str]]:
         """An event's properties as short (key, text) pairs, the body keys left out."""
+        return [(str(k), _short(v)) for k, v in self._properties.items() if k not in BODY_KEYS]
+
+    @property
+    def _properties(self) -> dict[str, Any]:
         properties = self.event.properties if self.event is not None else None
-        if not isinstance(properties, dict):
-            return []
-        return [(str(k), str(v)[:200]) for k, v in properties.items() if k not in BODY_KEYS]
+        return properties if isinstance(properties, dict) else {}
+
+    def _text(self, *keys: str) -> str:
+        """The first of ``keys`` the properties hold as text."""
+        for key in keys:
+            value = self._properties.get(key)
+            if isinstance(value, str) and value:
+                return value
+        return ""
+
+    @property
+    def title(self) -> str:
+        """A page view's page title."""
+        return self._text("title")[:500]
+
+    @property
+    def url(self) -> str:
+        """The page (or link destination) the event is about, as text."""
+        return self._text("url", "page_url")[:2000]
+
+    @property
+    def safe_url(self) -> str:
+        """``url`` when a browser may follow it (http or https only: never javascript: or
+        data:), else "" and the template shows the text without a link."""
+        return self.url if _is_web_url(self.url) else ""
+
+    @property
+    def referrer(self) -> str:
+        return self._text("referrer")[:2000]
+
+    @property
+    def utm(self) -> list[tuple[str, str]]:
+        """The UTM parameters the event carries (utm_source, utm_campaign, …)."""
+        return [
+            (k, _short(v)) for k, v in self._properties.items() if k.startswith(_UTM_PREFIX) and v
+        ]
+
+    @property
+    def form_fields(self) -> list[tuple[str, str]]:
+        """A form submission's answers (the submitted fields), without its context."""
+        return [
+            (str(k), _short(v))
+            for k, v in self._properties.items()
+            if k not in _FORM_CONTEXT_KEYS and not k.startswith(_UTM_PREFIX)
+        ]
+
+    @property
+    def visitor_key(self) -> str:
+        """The tracked browser the event came from ("" when none)."""
+        visitor = self.event.visitor if self.event is not None else None
+        return visitor.key if visitor is not None else ""
+
+    @property
+    def stitched(self) -> bool:
+        """True when the event was recorded for an anonymous visitor and joined the contact
+        when that visitor identified itself (received before the identification)."""
+        visitor = self.event.visitor if self.event is not None else None
+        if self.event is None or visitor is None or visitor.identified_at is None:
+            return False
+        return self.event.received_at < visitor.identified_at
+
+
+def _short(value: Any) -> str:
+    return str(value)[:200]
+
+
+def _is_web_url(url: str) -> bool:
+    return url[:8].lower().startswith(("http://", "https://"))
 
 
 @dataclass
@@ -110,7 +189,7 @@ def contact_timeline(
 ) -> TimelinePage:
     """A contact's events and stage transitions, newest first, ``limit`` per page."""
     events = _newest(
-        Event.objects.filter(contact_id=contact_id).select_related("campaign"),
+        Event.objects.filter(contact_id=contact_id).select_related("campaign", "visitor"),
         before,
         EVENT,
         limit + 1,

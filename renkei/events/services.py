@@ -32,7 +32,13 @@ from django.utils import timezone
 
 from renkei.campaigns.models import Campaign
 from renkei.contacts.models import Contact
-from renkei.contacts.services import Actor, contacts_ensure_for_emails
+from renkei.contacts.services import (
+    UTM_KEYS,
+    Actor,
+    FirstTouch,
+    contacts_ensure_for_emails,
+    contacts_stamp_first_touch,
+)
 from renkei.events.models import Event, Visitor
 from renkei.events.signals import events_recorded
 from renkei.lib.japanese import normalize_email
@@ -155,11 +161,14 @@ def _record(
     # Only the writes hold the (on SQLite: single) write lock; everything above ran
     # without it, so another worker's batch can be prepared meanwhile.
     with _writer_turn(), transaction.atomic():
-        if batch.stitch:
-            batch.apply_owners(visitors_identify(pairs=batch.stitch))
+        owners = _visitors_stitch(batch.stitch, batch.received_at) if batch.stitch else {}
+        batch.apply_owners(owners)
         # Replayed ids (stored before, or by a concurrent request a moment ago) are the
         # rows the insert skips: no separate look-up of the ids is needed.
         inserted = _insert(batch.rows)
+        if owners:
+            # After the insert: a visitor's earliest event may be in this very batch.
+            _visitors_stamp_first_touch(owners)
         result.accepted = inserted
         result.duplicate += len(batch.rows) - inserted
         contact_ids = {row[4] for row in batch.rows if row[4] is not None}
@@ -310,10 +319,11 @@ class _Batch:
 
     rows: list[tuple[Any, ...]] = field(default_factory=list)
     stitch: dict[int, int] = field(default_factory=dict)  # visitor id → contact id
+    received_at: datetime = field(default_factory=timezone.now)
     anonymous: list[int] = field(default_factory=list)  # row positions
 
     def apply_owners(self, owners: dict[int, int]) -> None:
-        if owners == self.stitch:
+        if not self.anonymous or owners == self.stitch:
             return
         for position in self.anonymous:
             row = self.rows[position]
@@ -339,7 +349,7 @@ def _resolve(
                 batch.stitch.setdefault(visitor, contact_id)
         accepted.append((item, properties, contact_id))
     adapt = _datetime_adapter()
-    now = adapt(timezone.now())
+    now = adapt(batch.received_at)
     for item, properties, contact_id in accepted:
         visitor_id = None
         if item.visitor_key:
@@ -391,15 +401,30 @@ def visitors_identify(*, pairs: dict[int, int]) -> dict[int, int]:
     visitor's contact afterwards.
 
     A visitor already stitched keeps its contact (also when another request stitched it
-    a moment ago). The visitors' earlier anonymous events join their contact's timeline.
-    Three statements whatever the number of visitors (the ORM's Case/When costs more to
-    build than these cost to run). ``+contact_id`` keeps the planners on the id/visitor
-    indexes: "contact IS NULL" alone would walk every anonymous row.
+    a moment ago): a shared or handed-over browser never moves a history to a second
+    person. The visitors' earlier anonymous events join their contact's timeline, and
+    each contact's first touch becomes its visitor's earliest event when that is earlier
+    than the one known.
     """
     if not pairs:
         return {}
+    owners = _visitors_stitch(pairs, timezone.now())
+    _visitors_stamp_first_touch(owners)
+    return owners
+
+
+def _visitors_stitch(pairs: dict[int, int], at: datetime) -> dict[int, int]:
+    """The stitching itself: three statements whatever the number of visitors (the ORM's
+    Case/When costs more to build than these cost to run). ``+contact_id`` keeps the
+    planners on the id/visitor indexes: "contact IS NULL" alone would walk every
+    anonymous row.
+
+    ``at`` becomes the visitors' ``identified_at``; ingestion passes its batch's
+    ``received_at``, so the events received before it are exactly the ones that were
+    anonymous (the timeline says "stitched from anonymous visitor" for those).
+    """
     visitors, events = _table(Visitor), _table(Event)
-    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    now = connection.ops.adapt_datetimefield_value(at)
     ids, id_params = _in(pairs)
     with connection.cursor() as cursor:
         cursor.execute(
@@ -417,6 +442,49 @@ def visitors_identify(*, pairs: dict[int, int]) -> dict[int, int]:
             [*(x for pair in owners.items() for x in pair), *id_params],
         )
     return owners
+
+
+def _visitors_stamp_first_touch(owners: dict[int, int]) -> None:
+    """Offer each visitor's earliest event to its contact as the first touch.
+
+    One query finds the earliest event of every visitor (a correlated LIMIT 1 per visitor
+    on the (visitor, time) index, so a long history costs nothing more); then
+    ``contacts_stamp_first_touch`` keeps whichever touch is earlier.
+    """
+    earliest = (
+        Event.objects.filter(visitor_id=OuterRef("pk"))
+        .order_by("occurred_at", "id")
+        .values("pk")[:1]
+    )
+    first_ids = Visitor.objects.filter(pk__in=list(owners)).values(first=Subquery(earliest))
+    touches: dict[int, FirstTouch] = {}
+    rows = Event.objects.filter(pk__in=first_ids).order_by("occurred_at", "id")
+    for visitor_id, at, campaign_id, properties in rows.values_list(
+        "visitor_id", "occurred_at", "campaign_id", "properties"
+    ):
+        # Two visitors of one contact: the earlier one wins (rows are in time order).
+        touches.setdefault(owners[visitor_id], _touch_of(at, campaign_id, properties))
+    if touches:
+        contacts_stamp_first_touch(touches=touches)
+
+
+def _touch_of(at: datetime, campaign_id: int | None, properties: Any) -> FirstTouch:
+    """An event as a first touch: its campaign, and the UTM parameters, URL and referrer
+    its properties carry (top-level ``utm_*`` keys, or a ``utm`` object)."""
+    properties = properties if isinstance(properties, dict) else {}
+    nested = properties.get("utm")
+    sources = [nested if isinstance(nested, dict) else {}, properties]
+    utm = {k: v for source in sources for k, v in source.items() if k in UTM_KEYS and v}
+    # Form submissions name their page "page_url".
+    url = properties.get("url") or properties.get("page_url")
+    referrer = properties.get("referrer")
+    return FirstTouch(
+        at=at,
+        campaign_id=campaign_id,
+        utm={k: str(v) for k, v in utm.items()},
+        url=url if isinstance(url, str) else "",
+        referrer=referrer if isinstance(referrer, str) else "",
+    )
 
 
 def _datetime_adapter() -> Any:
@@ -467,7 +535,6 @@ def _insert(rows: list[tuple[Any, ...]]) -> int:
 # ---- single events and derived values ---------------------------------------------------
 
 
-@transaction.atomic
 @transaction.atomic
 def event_record_one(
     *,
