@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from renkei.accounts.forms import StyledForm, service_errors_to_form
+from renkei.contacts.duplicates import COMPANY_REASONS, REASONS
 from renkei.contacts.models import (
     PREFECTURE_CHOICES,
     Company,
@@ -129,6 +130,24 @@ class ContactFilterForm(StyledForm):
         )
 
 
+class ExportForm(StyledForm):
+    """The file format of a contacts export (the filters come from ContactFilterForm)."""
+
+    FORMATS = {
+        "csv": ("text/csv; charset=utf-8", "csv"),
+        "csv-cp932": ("text/csv; charset=shift_jis", "csv"),
+        "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx"),
+    }
+    format = forms.ChoiceField(
+        label=_("File format"),
+        choices=[
+            ("csv", _("CSV (UTF-8 with BOM)")),
+            ("csv-cp932", _("CSV (Shift_JIS / CP932, for Excel in Japan)")),
+            ("xlsx", _("Excel (XLSX)")),
+        ],
+    )
+
+
 class CompanyFilterForm(StyledForm):
     q = forms.CharField(label=_("Search"), required=False, max_length=200)
     industry = forms.ChoiceField(
@@ -155,6 +174,64 @@ class CompanyFilterForm(StyledForm):
             industry=data.get("industry") or "",
             prefecture=data.get("prefecture") or "",
         )
+
+
+# ---- duplicates -----------------------------------------------------------------------
+
+MERGE_GROUP_MAX = 20  # records merged in one go; groups are 2-3 records in practice
+
+
+class DuplicatesForm(StyledForm):
+    """Which reason's duplicate groups to list, and from which key on (the page)."""
+
+    reason = forms.ChoiceField(label=_("Reason"), choices=list(REASONS.items()), required=False)
+    after = forms.CharField(label=_("Page"), required=False, max_length=2000)
+
+
+class IdListField(forms.Field):
+    """Several ids posted under one name (hidden inputs), as a list of distinct ints."""
+
+    widget = forms.MultipleHiddenInput
+
+    def to_python(self, value: Any) -> list[int]:
+        if not value:
+            return []
+        values = value if isinstance(value, list | tuple) else [value]
+        try:
+            ids = [int(v) for v in values]
+        except (TypeError, ValueError):
+            raise ValidationError(_("Enter whole numbers.")) from None
+        if any(i < 1 for i in ids):
+            raise ValidationError(_("Enter whole numbers."))
+        return list(dict.fromkeys(ids))
+
+
+class DuplicateMergeForm(StyledForm):
+    """A group to merge: its records, the one that survives, and whether it is confirmed."""
+
+    reason = forms.ChoiceField(label=_("Reason"), choices=list(REASONS.items()))
+    members = IdListField(label=_("Records"))
+    keep = forms.IntegerField(label=_("Record to keep"), min_value=1)
+    confirm = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+    @property
+    def kind(self) -> str:
+        return "company" if self.cleaned_data.get("reason") in COMPANY_REASONS else "contact"
+
+    def clean_members(self) -> list[int]:
+        members: list[int] = self.cleaned_data["members"]
+        if not 2 <= len(members) <= MERGE_GROUP_MAX:
+            raise ValidationError(
+                _("Choose between 2 and %(max)s records.") % {"max": MERGE_GROUP_MAX}
+            )
+        return members
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        keep, members = cleaned.get("keep"), cleaned.get("members")
+        if keep is not None and members and keep not in members:
+            self.add_error("keep", _("Choose the record to keep among the group's records."))
+        return cleaned
 
 
 # ---- contact changes ------------------------------------------------------------------

@@ -163,6 +163,11 @@ class Contact(models.Model):
             models.Index(fields=["company", "id"], name="contact_company_id"),
             models.Index(fields=["score", "id"], name="contact_score_id"),
             models.Index(fields=["created_at", "id"], name="contact_created_id"),
+            # The duplicates view groups contacts by name within a company and by phone.
+            models.Index(
+                fields=["company", "family_name", "given_name"], name="contact_company_name"
+            ),
+            models.Index(fields=["phone"], name="contact_phone"),
         ]
         permissions = [
             ("change_lifecycle_stage", "Can change a contact's lifecycle stage"),

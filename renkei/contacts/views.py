@@ -5,17 +5,39 @@ otherwise). Lists use keyset pages and never count more than ``COUNT_CAP`` rows.
 """
 
 from collections.abc import Callable
+from dataclasses import asdict
+from datetime import datetime
 from functools import wraps
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBase,
+    StreamingHttpResponse,
+)
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 
+from renkei.accounts.services import audit_record
+from renkei.contacts import export
+from renkei.contacts.duplicates import (
+    COMPANY_REASONS,
+    CONTACT_REASONS,
+    REASONS,
+    duplicate_groups,
+    duplicate_records,
+)
 from renkei.contacts.forms import (
     ActivityForm,
     CompanyFilterForm,
@@ -23,6 +45,9 @@ from renkei.contacts.forms import (
     ContactCreateForm,
     ContactFilterForm,
     ContactForm,
+    DuplicateMergeForm,
+    DuplicatesForm,
+    ExportForm,
     OwnerForm,
     StageForm,
     service_errors_to_form,
@@ -47,6 +72,7 @@ from renkei.contacts.services import (
     contact_update,
     contact_upsert,
 )
+from renkei.contacts.services.merge import company_merge, contact_merge
 from renkei.events.selectors import TimelineCursor, contact_timeline
 from renkei.events.services import event_record_one
 
@@ -117,6 +143,69 @@ def contact_create(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("The contact was created."))
             return redirect("contacts:detail", pk=contact.pk)
     return render(request, "contacts/contact_form.html", {"form": form, "contact": None})
+
+
+# ---- export ---------------------------------------------------------------------------
+
+
+@login_required
+@permission_required("contacts.export_contact", raise_exception=True)
+def contact_export(request: HttpRequest) -> HttpResponseBase:
+    """The list's contacts, with the list's filters, as CSV (streamed) or XLSX."""
+    filter_form = ContactFilterForm(request.GET)
+    export_form = ExportForm(request.GET)
+    if not (filter_form.is_valid() and export_form.is_valid()):
+        context = {"forms": [filter_form, export_form]}
+        return render(request, "contacts/export_error.html", context, status=400)
+    filters = filter_form.to_filters()
+    qs = contacts_filtered(filters)
+    kind = export_form.cleaned_data["format"]
+    # Counting is an index scan even at a million rows; the export itself costs far more.
+    rows = qs.order_by().count()
+    if kind == "xlsx" and rows > export.XLSX_MAX_ROWS:
+        messages.error(
+            request,
+            _(
+                "An Excel sheet holds at most %(limit)s rows and these filters match "
+                "%(rows)s contacts. Narrow the filters or export CSV."
+            )
+            % {"limit": f"{export.XLSX_MAX_ROWS:,}", "rows": f"{rows:,}"},
+        )
+        query = request.GET.copy()
+        query.pop("format", None)
+        return redirect(f"{reverse('contacts:list')}?{query.urlencode()}")
+    audit_record(
+        actor=request.user,
+        action="contact.export",
+        object_type="contact",
+        object_id=None,
+        changes={"format": kind, "rows": rows, "filters": _filters_for_audit(asdict(filters))},
+    )
+    return _export_response(qs, kind)
+
+
+def _filters_for_audit(filters: dict[str, Any]) -> dict[str, Any]:
+    return {
+        name: value.isoformat() if isinstance(value, datetime) else value
+        for name, value in filters.items()
+        if value not in (None, "", [])
+    }
+
+
+def _export_response(qs: QuerySet[Contact], kind: str) -> HttpResponseBase:
+    content_type, extension = ExportForm.FORMATS[kind]
+    filename = f"contacts-{timezone.localtime():%Y%m%d-%H%M}.{extension}"
+    response: HttpResponseBase
+    if kind == "xlsx":
+        response = FileResponse(export.xlsx_file(qs), content_type=content_type)
+    else:
+        encoding = "cp932" if kind == "csv-cp932" else "utf-8-sig"
+        response = StreamingHttpResponse(
+            export.csv_chunks(qs, encoding=encoding), content_type=content_type
+        )
+    response["Content-Disposition"] = content_disposition_header(True, filename) or ""
+    response["Cache-Control"] = "private, no-store"  # personal data: no shared caches
+    return response
 
 
 # ---- one contact ----------------------------------------------------------------------
@@ -349,3 +438,96 @@ def company_delete_view(request: HttpRequest, pk: int) -> HttpResponse:
         messages.success(request, _("The company was deleted; its contacts remain."))
         return redirect("contacts:company_list")
     return render(request, "contacts/confirm_delete.html", {"object": company, "kind": "company"})
+
+
+# ---- duplicates -----------------------------------------------------------------------
+
+MERGE_PERMISSIONS = {"contact": "contacts.merge_contact", "company": "contacts.merge_company"}
+
+
+def _reasons_for(user: Any) -> list[str]:
+    """The reasons whose groups the user may merge, contacts' first."""
+    reasons = []
+    if user.has_perm(MERGE_PERMISSIONS["contact"]):
+        reasons += list(CONTACT_REASONS)
+    if user.has_perm(MERGE_PERMISSIONS["company"]):
+        reasons += list(COMPANY_REASONS)
+    return reasons
+
+
+@login_required
+def duplicates(request: HttpRequest) -> HttpResponse:
+    """Likely duplicate contacts and companies, a reason at a time, with a merge form each."""
+    allowed = _reasons_for(request.user)
+    if not allowed:
+        raise PermissionDenied
+    form = DuplicatesForm(request.GET)
+    if not form.is_valid():
+        return render(request, "contacts/duplicates.html", {"form": form}, status=400)
+    reason = form.cleaned_data["reason"] or allowed[0]
+    if reason not in allowed:
+        raise PermissionDenied
+    after = form.cleaned_data["after"] or None
+    groups, next_after = duplicate_groups(reason, after=after)
+    context = {
+        "form": form,
+        "reason": reason,
+        "tabs": [(r, REASONS[r]) for r in allowed],
+        "groups": groups,
+        "next_after": next_after,
+        "after": after,
+    }
+    return render(request, "contacts/duplicates.html", context)
+
+
+def _duplicates_url(reason: str) -> str:
+    return f"{reverse('contacts:duplicates')}?reason={reason}"
+
+
+@login_required
+def duplicates_merge(request: HttpRequest) -> HttpResponse:
+    """Merge a group: the first POST shows what will happen, the confirmed one merges."""
+    if request.method != "POST":
+        return redirect("contacts:duplicates")
+    form = DuplicateMergeForm(request.POST)
+    if not form.is_valid():
+        if not _reasons_for(request.user):
+            raise PermissionDenied
+        for field, errors in form.errors.items():
+            label = form.fields[field].label if field in form.fields else ""
+            messages.error(request, f"{label}: {' '.join(errors)}" if label else " ".join(errors))
+        reason = form.cleaned_data.get("reason", "")
+        return redirect(_duplicates_url(reason) if reason else reverse("contacts:duplicates"))
+    kind, reason = form.kind, form.cleaned_data["reason"]
+    if not request.user.has_perm(MERGE_PERMISSIONS[kind]):
+        raise PermissionDenied
+    ids = form.cleaned_data["members"]
+    records = duplicate_records(kind, ids)
+    if len(records) != len(ids):
+        messages.error(request, _("Some of these records no longer exist; the list is updated."))
+        return redirect(_duplicates_url(reason))
+    keep = records[form.cleaned_data["keep"]]
+    others = [records[pk] for pk in ids if pk != keep.pk]
+    if not form.cleaned_data["confirm"]:
+        context = {"kind": kind, "reason": reason, "keep": keep, "kept": [keep], "others": others}
+        return render(request, "contacts/duplicates_confirm.html", context)
+    try:
+        _merge_group(kind, keep, others, request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect(_duplicates_url(reason))
+    messages.success(
+        request,
+        _("%(count)s records were merged into %(name)s.") % {"count": len(others), "name": keep},
+    )
+    return redirect(_duplicates_url(reason))
+
+
+@transaction.atomic
+def _merge_group(kind: str, keep: Any, others: list[Any], actor: Any) -> None:
+    """All of the group or none of it."""
+    for other in others:
+        if kind == "company":
+            keep = company_merge(keep=keep, merge=other, actor=actor)
+        else:
+            keep = contact_merge(winner=keep, loser=other, actor=actor)

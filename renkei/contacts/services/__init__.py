@@ -12,8 +12,9 @@ The package's modules, in the order a write passes through them:
 - ``companies``: company find / upsert / update / owner / delete;
 - ``contacts``: contact upsert / update / owner / edit / erase;
 - ``lifecycle``: ``contact_change_stage`` and the stage rules;
-- ``merge``: ``contact_merge``;
+- ``merge``: ``contact_merge``, ``company_merge``;
 - ``bulk``: ``contacts_ensure_for_emails`` for event ingestion;
+- ``bulk_upsert``: ``contacts_bulk_upsert``, the set-based create-or-update of CSV imports;
 - ``touch``: consent records and the first touch that capture stamps on contacts.
 
 Import from here (``from renkei.contacts.services import contact_upsert``), not from the
@@ -21,6 +22,12 @@ modules: they may be split or merged again.
 """
 
 from renkei.contacts.services.bulk import contacts_ensure_for_emails
+from renkei.contacts.services.bulk_upsert import (
+    BulkUpsertResult,
+    ContactRow,
+    RowError,
+    contacts_bulk_upsert,
+)
 from renkei.contacts.services.cleaning import PROPERTIES_MAX_BYTES
 from renkei.contacts.services.common import (
     COMPANY_FIELDS,
@@ -48,7 +55,7 @@ from renkei.contacts.services.contacts import (
     contact_upsert,
 )
 from renkei.contacts.services.lifecycle import contact_change_stage
-from renkei.contacts.services.merge import contact_merge
+from renkei.contacts.services.merge import company_merge, contact_merge
 from renkei.contacts.services.touch import (
     UTM_KEYS,
     FirstTouch,
@@ -65,14 +72,18 @@ __all__ = [
     "PROPERTIES_MAX_BYTES",
     "UTM_KEYS",
     "Actor",
+    "BulkUpsertResult",
     "Conflict",
+    "ContactRow",
     "FirstTouch",
     "ReferenceNotFound",
+    "RowError",
     "_search_text",
     "company_assign_owner",
     "company_delete",
     "company_edit",
     "company_find",
+    "company_merge",
     "company_update",
     "company_upsert",
     "consent_record",
@@ -84,6 +95,7 @@ __all__ = [
     "contact_merge",
     "contact_update",
     "contact_upsert",
+    "contacts_bulk_upsert",
     "contacts_ensure_for_emails",
     "contacts_stamp_first_touch",
 ]

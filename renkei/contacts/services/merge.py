@@ -1,17 +1,22 @@
-"""Merging two contacts into one: every row that points at the loser moves to the winner."""
+"""Merging two contacts (or two companies) into one: every row that points at the merged
+record moves to the surviving one, so no history is lost."""
+
+from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import Max
 from django.utils.translation import gettext as _
 
 from renkei.accounts.services import audit_record
-from renkei.contacts.models import Contact
+from renkei.contacts.models import Company, Contact
 from renkei.contacts.services.common import (
+    COMPANY_FIELDS,
     CONTACT_PERSONAL_FIELDS,
     Actor,
     ReferenceNotFound,
     _company_or_none,
+    _contacts_refresh_search_text,
     _jsonable,
     _search_text,
 )
@@ -89,3 +94,71 @@ def contact_merge(*, winner: Contact, loser: Contact, actor: Actor) -> Contact:
             source="merge",
         )
     return winner
+
+
+def _move_related_rows(
+    model: type[models.Model], old: models.Model, new: models.Model
+) -> dict[str, int]:
+    """Point every row that references ``old`` at ``new``: one UPDATE per relation.
+
+    Relations are found through the model's metadata, so rows of apps added later move
+    too without this app importing them. (Nothing has a many-to-many to these models yet;
+    such a relation would need its link rows moved here as well.)
+    """
+    moved: dict[str, int] = {}
+    for relation in model._meta.related_objects:
+        if relation.one_to_many or relation.one_to_one:
+            related = relation.related_model
+            assert not isinstance(related, str)  # "self" only on models pointing at themselves
+            field = relation.field.name
+            count = related._default_manager.filter(**{field: old}).update(**{field: new})
+            moved[f"{related._meta.label_lower}.{field}"] = count
+    return moved
+
+
+@transaction.atomic
+def company_merge(*, keep: Company, merge: Company, actor: Actor) -> Company:
+    """Merge company ``merge`` into ``keep``: its contacts and every other row that points
+    at it move to ``keep``; ``keep``'s empty fields (and owner) take ``merge``'s values;
+    ``merge`` is then deleted. ``keep``'s name stays (rename it with ``company_update``).
+    """
+    if keep.pk == merge.pk:
+        raise ValidationError({"merge_id": _("cannot merge a company into itself")})
+    # Lock both rows in id order, so two merges of the same pair cannot deadlock.
+    locked = {
+        c.pk: c
+        for c in Company.objects.select_for_update()
+        .filter(pk__in=[keep.pk, merge.pk])
+        .order_by("pk")
+    }
+    if len(locked) != 2:
+        raise ReferenceNotFound({"merge_id": _("the company no longer exists")})
+    keep, merge = locked[keep.pk], locked[merge.pk]
+    moved_contacts = list(merge.contacts.values_list("pk", flat=True))
+    moved = _move_related_rows(Company, merge, keep)
+    fill: dict[str, Any] = {
+        f: getattr(merge, f)
+        for f in (*COMPANY_FIELDS, "owner_id")
+        if f != "name" and getattr(keep, f) in ("", None) and getattr(merge, f) not in ("", None)
+    }
+    merge_id, merge_name = merge.pk, merge.name
+    merge.delete()  # first: keep may take its domain, which is unique
+    for field, value in fill.items():
+        setattr(keep, field, value)
+    keep.save()
+    if keep.name != merge_name:
+        # The contacts' search text holds their company's name.
+        _contacts_refresh_search_text(moved_contacts)
+    audit_record(
+        actor=actor,
+        action="company.merge",
+        object_type="company",
+        object_id=keep.pk,
+        changes={
+            "merged_company": [merge_id, None],
+            "merged_name": [merge_name, None],
+            **_jsonable({f: [None, v] for f, v in fill.items()}),
+        },
+        reason=f"merged company #{merge_id}; moved {moved}",
+    )
+    return keep

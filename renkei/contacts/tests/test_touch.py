@@ -1,0 +1,118 @@
+"""Consent records and first-touch stamping."""
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from renkei.campaigns.models import Campaign, Channel
+from renkei.contacts.models import Consent, ConsentKind, Contact
+from renkei.contacts.services import (
+    FirstTouch,
+    consent_record,
+    contact_consent_current,
+    contact_delete,
+    contact_upsert,
+    contacts_stamp_first_touch,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def _contact(marketer: Any, email: str = "taro@example.jp") -> Contact:
+    contact, _ = contact_upsert(email=email, actor=marketer)
+    return contact
+
+
+def test_first_touch_is_set_when_none_is_known(marketer: Any) -> None:
+    contact = _contact(marketer)
+    web = Campaign.objects.create(name="Web", channel=Channel.WEB)
+    at = timezone.now() - timedelta(days=3)
+    touch = FirstTouch(
+        at=at,
+        campaign_id=web.pk,
+        utm={"utm_source": "google", "utm_medium": "cpc", "other": "dropped"},
+        url="https://example.jp/lp?utm_source=google",
+        referrer="https://www.google.com/",
+    )
+    assert contacts_stamp_first_touch(touches={contact.pk: touch}) == 1
+    contact.refresh_from_db()
+    assert contact.first_touch_at == at
+    assert contact.first_campaign_id == web.pk
+    assert contact.first_touch == {
+        "utm_source": "google",
+        "utm_medium": "cpc",
+        "url": "https://example.jp/lp?utm_source=google",
+        "referrer": "https://www.google.com/",
+    }
+
+
+def test_an_earlier_touch_replaces_a_later_one_but_not_the_reverse(marketer: Any) -> None:
+    contact = _contact(marketer)
+    show = Campaign.objects.create(name="展示会 2026", channel=Channel.TRADE_SHOW)
+    ads = Campaign.objects.create(name="Ads", channel=Channel.ADS)
+    now = timezone.now()
+    contacts_stamp_first_touch(touches={contact.pk: FirstTouch(at=now, campaign_id=show.pk)})
+    earlier = FirstTouch(at=now - timedelta(days=30), campaign_id=ads.pk, utm={"utm_source": "x"})
+    assert contacts_stamp_first_touch(touches={contact.pk: earlier}) == 1
+    later = FirstTouch(at=now - timedelta(days=1), campaign_id=show.pk)
+    assert contacts_stamp_first_touch(touches={contact.pk: later}) == 0
+    contact.refresh_from_db()
+    assert contact.first_campaign_id == ads.pk
+    assert contact.first_touch == {"utm_source": "x"}
+
+
+def test_an_earlier_touch_without_campaign_keeps_the_known_campaign(marketer: Any) -> None:
+    contact = _contact(marketer)
+    show = Campaign.objects.create(name="展示会", channel=Channel.TRADE_SHOW)
+    now = timezone.now()
+    contacts_stamp_first_touch(touches={contact.pk: FirstTouch(at=now, campaign_id=show.pk)})
+    contacts_stamp_first_touch(touches={contact.pk: FirstTouch(at=now - timedelta(hours=1))})
+    contact.refresh_from_db()
+    assert contact.first_campaign_id == show.pk
+    assert contact.first_touch_at == now - timedelta(hours=1)
+
+
+def test_consent_keeps_text_time_page_and_ip_and_the_latest_answer_wins(marketer: Any) -> None:
+    contact = _contact(marketer)
+    consent_record(
+        contact=contact,
+        kind=ConsentKind.EMAIL_OPT_IN,
+        granted=True,
+        text="メールマガジンの配信に同意します",
+        source="form:1",
+        source_url="https://example.jp/contact",
+        ip="192.0.2.10",
+        user_agent="Mozilla/5.0",
+    )
+    refused = consent_record(contact=contact, kind=ConsentKind.EMAIL_OPT_IN, granted=False)
+    current = contact_consent_current(contact=contact, kind=ConsentKind.EMAIL_OPT_IN)
+    assert current == refused
+    first = Consent.objects.filter(contact=contact).order_by("id").first()
+    assert first is not None
+    assert first.text == "メールマガジンの配信に同意します"
+    assert first.source_url == "https://example.jp/contact"
+    assert first.ip == "192.0.2.10"
+    assert contact_consent_current(contact=contact, kind=ConsentKind.PRIVACY_POLICY) is None
+
+
+def test_unknown_consent_kind_and_overlong_text_are_refused_by_field(marketer: Any) -> None:
+    contact = _contact(marketer)
+    with pytest.raises(ValidationError) as error:
+        consent_record(contact=contact, kind="sms", granted=True)
+    assert "kind" in error.value.message_dict
+    with pytest.raises(ValidationError) as error:
+        consent_record(
+            contact=contact, kind=ConsentKind.EMAIL_OPT_IN, granted=True, text="あ" * 5001
+        )
+    assert "consent_text" in error.value.message_dict
+    assert not Consent.objects.exists()
+
+
+def test_erasing_a_contact_erases_its_consents(marketer: Any, manager: Any) -> None:
+    contact = _contact(marketer)
+    consent_record(contact=contact, kind=ConsentKind.EMAIL_OPT_IN, granted=True, ip="192.0.2.1")
+    contact_delete(contact=contact, actor=manager)
+    assert not Consent.objects.exists()
