@@ -201,6 +201,11 @@ if os.environ.get("RENKEI_CACHE_URL"):
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 RATELIMIT_IP_META_KEY = "REMOTE_ADDR"
+# Requests per client IP (django-ratelimit rates: "N/s", "N/m", "N/h").
+RENKEI_TRACKING_COLLECT_RATE = os.environ.get("RENKEI_TRACKING_COLLECT_RATE", "300/m")
+RENKEI_TRACKING_CLICK_RATE = os.environ.get("RENKEI_TRACKING_CLICK_RATE", "120/m")
+RENKEI_FORM_RATE = os.environ.get("RENKEI_FORM_RATE", "10/m")  # form submissions
+RENKEI_FORM_PAGE_RATE = os.environ.get("RENKEI_FORM_PAGE_RATE", "60/m")  # hosted form pages
 
 CORS_URLS_REGEX = r"^/(f|t)/.*$"
 CORS_ALLOWED_ORIGINS: list[str] = []  # the admin's list in the database decides (capture app)

@@ -5,20 +5,21 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('campaigns', '0001_initial'),
-        ('contacts', '0005_consent_first_touch'),
+        ("campaigns", "0001_initial"),
+        ("contacts", "0005_consent_first_touch"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='contact',
-            index=models.Index(fields=['company', 'family_name', 'given_name'], name='contact_company_name'),
+            model_name="contact",
+            index=models.Index(
+                fields=["company", "family_name", "given_name"], name="contact_company_name"
+            ),
         ),
         migrations.AddIndex(
-            model_name='contact',
-            index=models.Index(fields=['phone'], name='contact_phone'),
+            model_name="contact",
+            index=models.Index(fields=["phone"], name="contact_phone"),
         ),
     ]
