@@ -10,7 +10,14 @@ from django.db.models import Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils.translation import gettext as _
 
-from renkei.contacts.models import Company, Contact, Industry, LifecycleStage, LifecycleTransition
+from renkei.contacts.models import (
+    Company,
+    Consent,
+    Contact,
+    Industry,
+    LifecycleStage,
+    LifecycleTransition,
+)
 from renkei.contacts.search import FTS_TABLE as _FTS_TABLE
 from renkei.contacts.search import fts_exists
 from renkei.lib.japanese import nfkc, normalize_company_name, normalize_prefecture
@@ -235,3 +242,11 @@ def companies_filtered(filters: CompanyFilters) -> QuerySet[Company]:
 def company_get(pk: int) -> Company | None:
     """One company with its owner loaded, or None."""
     return Company.objects.select_related("owner").filter(pk=pk).first()
+
+
+def contact_consents_latest(contact: Contact) -> list[Consent]:
+    """The contact's current answer for each consent kind (the latest row of each)."""
+    latest: dict[str, Consent] = {}
+    for consent in Consent.objects.filter(contact=contact).order_by("-occurred_at", "-id")[:50]:
+        latest.setdefault(consent.kind, consent)
+    return sorted(latest.values(), key=lambda c: c.kind)

@@ -57,6 +57,7 @@ from renkei.contacts.selectors import (
     ContactFilters,
     companies_filtered,
     company_get,
+    contact_consents_latest,
     contact_get,
     contacts_filtered,
     keyset_page,
@@ -232,6 +233,7 @@ def _timeline_context(request: HttpRequest, contact: Contact) -> dict[str, Any]:
 def _render_detail(request: HttpRequest, contact: Contact, **forms: Any) -> HttpResponse:
     user = request.user
     context = _timeline_context(request, contact)
+    context["consents"] = contact_consents_latest(contact)
     if user.has_perm("contacts.change_lifecycle_stage"):
         forms.setdefault("stage_form", StageForm(initial={"to_stage": contact.lifecycle_stage}))
     if user.has_perm("contacts.assign_owner"):

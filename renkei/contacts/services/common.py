@@ -2,6 +2,7 @@
 field names, small audit helpers and the search text every contact carries."""
 
 import enum
+from datetime import date, datetime
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -89,8 +90,16 @@ def _diff(obj: models.Model, values: dict[str, Any]) -> dict[str, list[Any]]:
 def _jsonable(changes: dict[str, list[Any]]) -> dict[str, list[Any]]:
     out = {}
     for field, pair in changes.items():
-        out[field] = [v.pk if isinstance(v, models.Model) else v for v in pair]
+        out[field] = [_json_value(v) for v in pair]
     return out
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, models.Model):
+        return value.pk
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return value
 
 
 def _actor_user(actor: Actor) -> Any:

@@ -60,6 +60,14 @@ def contact_merge(*, winner: Contact, loser: Contact, actor: Actor) -> Contact:
     }
     if not winner.owner_id and loser.owner_id:
         fill["owner_id"] = loser.owner_id
+    if loser.first_touch_at and (
+        not winner.first_touch_at or loser.first_touch_at < winner.first_touch_at
+    ):
+        # The merged person's first touch is whichever of the two came first.
+        fill["first_touch_at"] = loser.first_touch_at
+        fill["first_touch"] = loser.first_touch
+        if loser.first_campaign_id:
+            fill["first_campaign_id"] = loser.first_campaign_id
     for field, value in fill.items():
         setattr(winner, field, value)
     winner.properties = {**loser.properties, **winner.properties}

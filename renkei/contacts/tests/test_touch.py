@@ -6,6 +6,7 @@ from typing import Any
 import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.translation import override as translation_override
 
 from renkei.campaigns.models import Campaign, Channel
 from renkei.contacts.models import Consent, ConsentKind, Contact
@@ -116,3 +117,60 @@ def test_erasing_a_contact_erases_its_consents(marketer: Any, manager: Any) -> N
     consent_record(contact=contact, kind=ConsentKind.EMAIL_OPT_IN, granted=True, ip="192.0.2.1")
     contact_delete(contact=contact, actor=manager)
     assert not Consent.objects.exists()
+
+
+def test_a_merge_keeps_the_earlier_first_touch_of_the_two(marketer: Any) -> None:
+    from renkei.contacts.services import contact_merge
+
+    winner, loser = _contact(marketer, "a@example.jp"), _contact(marketer, "b@example.jp")
+    show = Campaign.objects.create(name="展示会", channel=Channel.TRADE_SHOW)
+    ads = Campaign.objects.create(name="Ads", channel=Channel.ADS)
+    now = timezone.now()
+    contacts_stamp_first_touch(
+        touches={
+            winner.pk: FirstTouch(at=now, campaign_id=show.pk),
+            loser.pk: FirstTouch(
+                at=now - timedelta(days=9), campaign_id=ads.pk, utm={"utm_source": "y"}
+            ),
+        }
+    )
+    merged = contact_merge(winner=winner, loser=loser, actor=marketer)
+    merged.refresh_from_db()
+    assert merged.first_touch_at == now - timedelta(days=9)
+    assert merged.first_campaign_id == ads.pk
+    assert merged.first_touch == {"utm_source": "y"}
+
+
+def test_contact_page_shows_first_touch_and_current_consents_escaped(
+    client: Any, marketer: Any
+) -> None:
+    from conftest import PASSWORD
+
+    contact = _contact(marketer)
+    at = timezone.now() - timedelta(days=2)
+    contacts_stamp_first_touch(
+        touches={
+            contact.pk: FirstTouch(
+                at=at, utm={"utm_source": "google", "utm_medium": "cpc"}, url="https://x.jp/lp"
+            )
+        }
+    )
+    consent_record(contact=contact, kind=ConsentKind.EMAIL_OPT_IN, granted=False)
+    consent_record(
+        contact=contact,
+        kind=ConsentKind.EMAIL_OPT_IN,
+        granted=True,
+        text="<b>同意</b>",
+        source="form:3",
+        ip="192.0.2.7",
+        source_url="https://x.jp/form",
+    )
+    client.login(username=marketer.username, password=PASSWORD)
+    with translation_override("en"):
+        page = client.get(f"/contacts/{contact.pk}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    first_touch = page.split('id="first-touch"')[1].split("</dd>")[0]
+    assert "google / cpc / —" in first_touch and "https://x.jp/lp" in first_touch
+    consents = page.split('id="consents"')[1].split("</dd>")[0]
+    assert consents.count("Email opt-in") == 1  # only the latest answer
+    assert "Email opt-in: yes" in consents and "192.0.2.7" in consents
+    assert "&lt;b&gt;同意&lt;/b&gt;" in consents and "<b>" not in consents
