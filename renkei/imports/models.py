@@ -74,6 +74,14 @@ class ImportJob(models.Model):
         return f"{self.original_filename} ({self.status})"
 
     @property
+    def preset_label(self) -> str:
+        """The preset's name as users know it: a built-in's label, or the saved name."""
+        from renkei.imports.mapping import BUILTIN_PRESETS  # mapping loads the services
+
+        builtin = BUILTIN_PRESETS.get(self.preset_name)
+        return str(builtin.label) if builtin else self.preset_name
+
+    @property
     def is_finished(self) -> bool:
         return self.status in (ImportStatus.DONE, ImportStatus.FAILED)
 

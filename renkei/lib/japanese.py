@@ -4,6 +4,7 @@ Pure functions, no models: used by services, imports and the API alike. Every
 ``normalize_*`` function is idempotent, so a stored key can be normalised again safely.
 """
 
+import functools
 import re
 import unicodedata
 from collections.abc import Callable
@@ -145,12 +146,15 @@ def normalize_person_name(text: str) -> str:
     return _SPACES.sub(" ", nfkc(text))
 
 
+@functools.lru_cache(maxsize=16384)
 def parse_phone(text: str, region: str = "JP") -> str:
     """A phone number in E.164 (+81…), Japan by default.
 
     Accepts full-width digits, any of the dashes Japanese text uses, (03) area codes and
     +81. Returns "" for an empty value; raises ValueError with a readable message for a
     number that is not an assigned range (too short, too long, not starting with 0…).
+    Cached: imports repeat the same numbers (a company's switchboard on every card), and
+    parsing one costs ~0.1 ms. Errors are not cached, they are raised again.
     """
     raw = nfkc(text)
     if not raw:

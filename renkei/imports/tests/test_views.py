@@ -58,6 +58,7 @@ def test_upload_preview_confirm_and_job_page(marketer: Any) -> None:
     assert preview.status_code == 200
     page = preview.content.decode()
     assert "cp932" in page and "株式会社ＡＢＣ" in page
+    assert "プリセット: 名刺管理アプリ" in page  # the suggested preset by its label, not slug
     assert "&lt;script&gt;" in page and "<script>alert" not in page  # escaped
     assert re.search(r'<option value="full_name" selected>', page)
 
