@@ -8,6 +8,7 @@ from django.db import connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Q, QuerySet
 from django.db.models.expressions import RawSQL
+from django.db.models.functions import Lower
 from django.utils.translation import gettext as _
 
 from renkei.contacts.models import (
@@ -235,7 +236,11 @@ def companies_filtered(filters: CompanyFilters) -> QuerySet[Company]:
         qs = qs.filter(owner=None) if filters.owner_id == 0 else qs.filter(owner=filters.owner_id)
     key = normalize_company_name(filters.q.replace("\x00", ""))
     if key:
-        qs = qs.filter(Q(name_normalized__contains=key) | Q(domain__contains=key.lower()))
+        # lower(): the expression PostgreSQL's trigram index is built on (migration 0007);
+        # the normalised name is case-folded already, so it matches the same names.
+        qs = qs.alias(name_key=Lower("name_normalized")).filter(
+            Q(name_key__contains=key) | Q(domain__contains=key.lower())
+        )
     return qs.order_by("-id")
 
 

@@ -568,7 +568,11 @@ class _Companies:
         if domains:
             loaded.update(
                 (row[0], row)
-                for row in Company.objects.filter(domain__in=domains).values_list(*columns)
+                # "domain <> ''" repeats the unique index's condition: without it PostgreSQL
+                # cannot prove a long IN list matches that partial index and scans the table.
+                for row in Company.objects.filter(domain__in=domains)
+                .exclude(domain="")
+                .values_list(*columns)
             )
         if keys:
             loaded.update(
