@@ -174,3 +174,21 @@ def test_contact_page_shows_first_touch_and_current_consents_escaped(
     assert consents.count("Email opt-in") == 1  # only the latest answer
     assert "Email opt-in: yes" in consents and "192.0.2.7" in consents
     assert "&lt;b&gt;同意&lt;/b&gt;" in consents and "<b>" not in consents
+
+
+def test_stamping_many_contacts_costs_the_same_queries_as_one(marketer: Any) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    contacts = [_contact(marketer, f"p{i}@example.jp") for i in range(20)]
+    at = timezone.now()
+    with CaptureQueriesContext(connection) as one:
+        contacts_stamp_first_touch(touches={contacts[0].pk: FirstTouch(at=at)})
+    with CaptureQueriesContext(connection) as many:
+        changed = contacts_stamp_first_touch(
+            touches={c.pk: FirstTouch(at=at, utm={"utm_source": "s"}) for c in contacts[1:]}
+        )
+    assert changed == 19 and len(many) == len(one)
+    stamped = Contact.objects.exclude(pk=contacts[0].pk).filter(first_touch_at=at)
+    assert stamped.count() == 19
+    assert {c.first_touch["utm_source"] for c in stamped} == {"s"}
