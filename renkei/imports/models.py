@@ -1,8 +1,15 @@
 """CSV imports of contacts: the job that tracks one file, and the mapping presets users save."""
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+# A running import saves progress every 2,000 rows (about a second); after this long
+# without progress its worker is gone.
+STALE_AFTER = timedelta(minutes=10)
 
 
 class ImportStatus(models.TextChoices):
@@ -34,6 +41,9 @@ class ImportJob(models.Model):
     created_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    # Saved with every chunk: a running job whose progress stopped long ago lost its
+    # worker (killed, restarted) and may be run again.
+    progress_at = models.DateTimeField(null=True, blank=True, editable=False)
     original_filename = models.CharField(_("file name"), max_length=255)
     stored_name = models.CharField(max_length=64, unique=True, editable=False)
     size_bytes = models.PositiveBigIntegerField(_("size (bytes)"), default=0)
@@ -72,6 +82,19 @@ class ImportJob(models.Model):
 
     def __str__(self) -> str:
         return f"{self.original_filename} ({self.status})"
+
+    @property
+    def retryable(self) -> bool:
+        """Failed, or running with no progress for ``STALE_AFTER``: it may run again
+        (imports are idempotent, so the rows already imported come out unchanged)."""
+        if self.status == ImportStatus.FAILED:
+            return True
+        last = self.progress_at or self.started_at
+        return (
+            self.status == ImportStatus.RUNNING
+            and last is not None
+            and last < timezone.now() - STALE_AFTER
+        )
 
     @property
     def preset_label(self) -> str:

@@ -26,9 +26,11 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from renkei.accounts.services import audit_record
 from renkei.campaigns.models import Campaign
 from renkei.contacts.services import Actor, Conflict, ReferenceNotFound
 from renkei.contacts.services.bulk_upsert import (
@@ -46,7 +48,7 @@ from renkei.imports.mapping import (
     suggest_mapping,
     suggest_preset,
 )
-from renkei.imports.models import ImportJob, ImportStatus, MappingPreset
+from renkei.imports.models import STALE_AFTER, ImportJob, ImportStatus, MappingPreset
 from renkei.imports.reading import (
     SAMPLE_ROWS,
     CsvFormat,
@@ -262,7 +264,7 @@ def import_job_run(*, job_id: int, progress: Progress | None = None) -> ImportJo
     run it."""
     now = timezone.now()
     claimed = ImportJob.objects.filter(pk=job_id, status=ImportStatus.PENDING).update(
-        status=ImportStatus.RUNNING, started_at=now
+        status=ImportStatus.RUNNING, started_at=now, progress_at=now
     )
     if claimed != 1:
         return None
@@ -277,6 +279,33 @@ def import_job_run(*, job_id: int, progress: Progress | None = None) -> ImportJo
         raise
     _finish(job, ImportStatus.DONE, "")
     return job
+
+
+@transaction.atomic
+def import_job_retry(*, job: ImportJob, actor: Actor) -> bool:
+    """Queue a failed import, or one whose worker died, again (see ``ImportJob.retryable``).
+
+    The conditional UPDATE repeats the rule, so a job that made progress meanwhile (or
+    that two users retry at once) is queued once. It runs from the first row; rows
+    imported by the earlier attempt come out unchanged. Returns whether it was queued.
+    """
+    cutoff = timezone.now() - STALE_AFTER
+    stale = Q(status=ImportStatus.RUNNING) & (
+        Q(progress_at__lt=cutoff) | Q(progress_at__isnull=True, started_at__lt=cutoff)
+    )
+    queued = (
+        ImportJob.objects.filter(pk=job.pk)
+        .filter(Q(status=ImportStatus.FAILED) | stale)
+        .update(status=ImportStatus.PENDING, message="", finished_at=None)
+    )
+    if not queued:
+        return False
+    audit_record(actor=actor, action="import.retry", object_type="import", object_id=job.pk)
+    from renkei.imports.tasks import run_import
+
+    transaction.on_commit(lambda: run_import.enqueue(job.pk))
+    job.refresh_from_db()
+    return True
 
 
 def _finish(job: ImportJob, status: str, message: str) -> None:
@@ -305,12 +334,14 @@ def _run(job: ImportJob, progress: Progress | None) -> None:
     with _ErrorReport(job) as report:
         for chunk in _chunks(records, CHUNK):
             _import_chunk(context, chunk, report)
+            job.progress_at = timezone.now()
             job.save(update_fields=_COUNTS)
             if progress:
                 progress(job)
 
 
 _COUNTS = [
+    "progress_at",
     "rows_processed",
     "rows_created",
     "rows_updated",

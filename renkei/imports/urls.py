@@ -10,5 +10,6 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("<int:pk>/preview/", views.import_preview, name="preview"),
     path("<int:pk>/confirm/", views.import_confirm, name="confirm"),
     path("<int:pk>/progress/", views.import_progress, name="progress"),
+    path("<int:pk>/retry/", views.import_retry, name="retry"),
     path("<int:pk>/errors.csv", views.import_errors, name="errors"),
 ]

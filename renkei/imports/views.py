@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from renkei.accounts.forms import service_errors_to_form
 from renkei.imports.forms import MappingForm, UploadForm
@@ -21,6 +22,7 @@ from renkei.imports.services import (
     error_report_path,
     import_job_configure,
     import_job_create,
+    import_job_retry,
     import_job_sample,
     import_job_start,
     preset_mapping,
@@ -141,6 +143,19 @@ def import_confirm(request: HttpRequest, pk: int) -> HttpResponse:
 def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
     job = get_object_or_404(ImportJob.objects.select_related("created_by", "campaign"), pk=pk)
     return render(request, "imports/import_detail.html", {"job": job})
+
+
+@login_required
+@permission_required("imports.add_importjob", raise_exception=True)
+@require_POST
+def import_retry(request: HttpRequest, pk: int) -> HttpResponse:
+    """Run a failed import, or one whose worker died, again."""
+    job = get_object_or_404(ImportJob, pk=pk)
+    if import_job_retry(job=job, actor=request.user):
+        messages.success(request, _("The import is queued again."))
+    else:
+        messages.error(request, _("This import cannot be run again: it is not failed or stalled."))
+    return redirect("imports:detail", pk=job.pk)
 
 
 @login_required

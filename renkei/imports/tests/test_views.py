@@ -139,3 +139,48 @@ def test_viewer_gets_403_and_anonymous_is_sent_to_login(viewer: Any, marketer: A
         assert client.get(reverse(f"imports:{name}", args=[job.pk])).status_code == 403
     anonymous = Client().get(reverse("imports:list"))
     assert anonymous.status_code == 302 and "login" in anonymous["Location"]
+
+
+def test_a_failed_or_stalled_import_runs_again_and_a_live_one_does_not(
+    marketer: Any, viewer: Any
+) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from renkei.imports.services import import_job_run
+
+    client = login(marketer)
+    upload(client, CSV.encode())
+    job = ImportJob.objects.get()
+    client.post(reverse("imports:preview", args=[job.pk]), mapping_post(job))
+    retry = reverse("imports:retry", args=[job.pk])
+    now = timezone.now()
+
+    # Running, with progress a minute ago: its worker is alive, no button, refused.
+    ImportJob.objects.filter(pk=job.pk).update(
+        status=ImportStatus.RUNNING, started_at=now, progress_at=now - timedelta(minutes=1)
+    )
+    assert retry not in client.get(reverse("imports:progress", args=[job.pk])).content.decode()
+    client.post(retry)
+    assert ImportJob.objects.get().status == ImportStatus.RUNNING
+
+    # No progress for 11 minutes: the worker died. A viewer may not, the marketer may.
+    ImportJob.objects.filter(pk=job.pk).update(progress_at=now - timedelta(minutes=11))
+    assert retry in client.get(reverse("imports:progress", args=[job.pk])).content.decode()
+    assert login(viewer).post(retry).status_code == 403
+    assert client.get(retry).status_code == 405
+    response = client.post(retry)
+    assert response.status_code == 302
+    assert ImportJob.objects.get().status == ImportStatus.PENDING
+    assert import_job_run(job_id=job.pk) is not None
+    job = ImportJob.objects.get()
+    assert job.status == ImportStatus.DONE and job.rows_created == 1 and job.rows_errors == 1
+    assert Contact.objects.filter(email_normalized="taro@abc.co.jp").count() == 1
+
+    # Done: nothing to run again.
+    client.post(retry)
+    assert ImportJob.objects.get().status == ImportStatus.DONE
+    ImportJob.objects.filter(pk=job.pk).update(status=ImportStatus.FAILED)
+    client.post(retry)
+    assert ImportJob.objects.get().status == ImportStatus.PENDING
