@@ -210,6 +210,10 @@ RENKEI_FORM_PAGE_RATE = os.environ.get("RENKEI_FORM_PAGE_RATE", "60/m")  # hoste
 CORS_URLS_REGEX = r"^/(f|t)/.*$"
 CORS_ALLOWED_ORIGINS: list[str] = []  # the admin's list in the database decides (capture app)
 
+# XLSX exports are built whole before the download starts (~2,000 rows/s): larger ones
+# are refused with a message that points to CSV, which streams without a limit.
+RENKEI_EXPORT_XLSX_MAX_ROWS = envint("RENKEI_EXPORT_XLSX_MAX_ROWS", 100_000)
+
 # CSV imports: files larger than this are refused before they are stored.
 RENKEI_IMPORT_MAX_BYTES = envint("RENKEI_IMPORT_MAX_BYTES", 200 * 1024 * 1024)
 # Uploaded import files and error reports live here until the import is deleted.

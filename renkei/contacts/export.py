@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import IO, Any
 
+from django.conf import settings
 from django.db.models import QuerySet
 from django.utils import timezone
 from openpyxl import Workbook
@@ -32,6 +33,14 @@ from renkei.contacts.models import Contact, LifecycleStage
 
 CHUNK_SIZE = 2000
 XLSX_MAX_ROWS = 1_048_575  # Excel's 1,048,576 rows, less the header row
+
+
+def xlsx_row_limit() -> int:
+    """The most rows an XLSX export may hold: ``RENKEI_EXPORT_XLSX_MAX_ROWS`` (openpyxl
+    writes ~2,000 rows/s, and the user waits for the whole file before the download
+    starts), never more than Excel's own limit. CSV streams and has no limit."""
+    return min(int(getattr(settings, "RENKEI_EXPORT_XLSX_MAX_ROWS", 100_000)), XLSX_MAX_ROWS)
+
 
 # What makes a spreadsheet read a cell as a formula (OWASP's list). Look-alikes such as the
 # full-width ＝ count too: they become these characters under NFKC, which Excel's input and

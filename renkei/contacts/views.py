@@ -163,14 +163,15 @@ def contact_export(request: HttpRequest) -> HttpResponseBase:
     kind = export_form.cleaned_data["format"]
     # Counting is an index scan even at a million rows; the export itself costs far more.
     rows = qs.order_by().count()
-    if kind == "xlsx" and rows > export.XLSX_MAX_ROWS:
+    limit = export.xlsx_row_limit()
+    if kind == "xlsx" and rows > limit:
         messages.error(
             request,
             _(
-                "An Excel sheet holds at most %(limit)s rows and these filters match "
+                "Excel exports hold at most %(limit)s rows and these filters match "
                 "%(rows)s contacts. Narrow the filters or export CSV."
             )
-            % {"limit": f"{export.XLSX_MAX_ROWS:,}", "rows": f"{rows:,}"},
+            % {"limit": f"{limit:,}", "rows": f"{rows:,}"},
         )
         query = request.GET.copy()
         query.pop("format", None)

@@ -187,10 +187,13 @@ def test_xlsx_opens_with_openpyxl_and_holds_the_rows(
     assert hanako["given_name"] == "花子"  # the control character XML cannot hold is dropped
 
 
-def test_xlsx_is_refused_above_excels_row_limit(
-    marketer: User, people: dict[str, Contact], monkeypatch: Any
+def test_xlsx_is_refused_above_the_configured_row_limit(
+    marketer: User, people: dict[str, Contact], settings: Any
 ) -> None:
-    monkeypatch.setattr(export, "XLSX_MAX_ROWS", 1)  # two contacts exceed a one-row sheet
+    assert export.xlsx_row_limit() == 100_000  # the default
+    settings.RENKEI_EXPORT_XLSX_MAX_ROWS = 5_000_000
+    assert export.xlsx_row_limit() == export.XLSX_MAX_ROWS  # never above Excel's own
+    settings.RENKEI_EXPORT_XLSX_MAX_ROWS = 1  # two contacts exceed a one-row export
     response = _client(marketer).get(EXPORT, {"format": "xlsx", "stage": "mql"})
     assert response.status_code == 200  # stage=mql: one row fits
     response = _client(marketer).get(EXPORT, {"format": "xlsx"}, follow=True)
