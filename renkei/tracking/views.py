@@ -11,7 +11,6 @@ frames, file pages) is refused.
 
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth.decorators import login_required, permission_required
 from django.http import (
     Http404,
@@ -28,7 +27,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from renkei.capture.models import CaptureSettings
-from renkei.lib.ratelimit import public_rate_limited
+from renkei.lib.ratelimit import configured_rate, public_rate_limited
 from renkei.tracking.collect import BODY_MAX_BYTES, CollectError, collect_parse
 from renkei.tracking.forms import TrackedLinkForm
 from renkei.tracking.services import (
@@ -41,12 +40,9 @@ from renkei.tracking.services import (
 SCRIPT_MAX_AGE = 300  # seconds: a changed DNT setting reaches browsers within 5 minutes
 
 
-def _rate(name: str, default: str) -> str:
-    return str(getattr(settings, name, default))
-
-
 def _too_many(request: HttpRequest, group: str, setting: str, default: str) -> bool:
-    return public_rate_limited(request, group=group, rate=_rate(setting, default))
+    # configured_rate: a malformed setting is logged and the default used, never a 500.
+    return public_rate_limited(request, group=group, rate=configured_rate(setting, default))
 
 
 @require_GET

@@ -238,3 +238,12 @@ def test_an_event_from_the_future_is_recorded_as_received(
     assert post_batch(client, body).status_code == 204
     event = Event.objects.get()
     assert abs((event.occurred_at - event.received_at).total_seconds()) < 60
+
+
+def test_a_malformed_rate_setting_falls_back_to_the_default_instead_of_failing(
+    client: Client, allowed_site: CaptureSettings, visitor_id: str, settings: Any
+) -> None:
+    settings.RENKEI_TRACKING_COLLECT_RATE = "lots"
+    response = post_batch(client, {"visitor_id": visitor_id, "events": [page_view(0)]})
+    assert response.status_code == 204
+    assert Event.objects.count() == 1
