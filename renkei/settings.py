@@ -71,6 +71,9 @@ INSTALLED_APPS = [
     "renkei.capture",
     "renkei.tracking",
     "renkei.imports",
+    "renkei.scoring",
+    "renkei.personas",
+    "renkei.journey",
     "renkei.demo",
 ]
 

@@ -13,6 +13,9 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("contacts/", include("renkei.contacts.urls")),
     path("campaigns/", include("renkei.campaigns.urls")),
     path("imports/", include("renkei.imports.urls")),
+    path("scoring/", include("renkei.scoring.urls")),
+    path("personas/", include("renkei.personas.urls")),
+    path("journey/", include("renkei.journey.urls")),
     # Public capture endpoints: /f/ (web forms) and /t/ (tracking); CORS applies to these.
     path("", include("renkei.capture.urls")),
     path("", include("renkei.tracking.urls")),

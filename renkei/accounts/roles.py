@@ -27,6 +27,9 @@ _VIEW = [
     "contacts.view_lifecycletransition",
     "contacts.view_consent",
     "capture.view_webform",
+    "scoring.view_engagementrule",
+    "personas.view_persona",
+    "journey.view_journeystage",
 ]
 _EDIT_PEOPLE = [
     "contacts.add_contact",
@@ -39,6 +42,12 @@ _EDIT_PEOPLE = [
     "imports.add_importjob",
     "imports.view_importjob",
     "imports.add_mappingpreset",
+    # Personas and the journey are authored by both teams together.
+    "personas.add_persona",
+    "personas.change_persona",
+    "personas.approve_persona",
+    "journey.add_journeystage",
+    "journey.change_journeystage",
 ]
 _CAMPAIGNS = [
     "campaigns.add_campaign",
@@ -49,6 +58,12 @@ _CAMPAIGNS = [
     "capture.delete_webform",
     "contacts.export_contact",
     "contacts.merge_company",
+    "scoring.add_engagementrule",
+    "scoring.change_engagementrule",
+    "scoring.delete_engagementrule",
+    "scoring.run_rescore",
+    "personas.delete_persona",
+    "journey.delete_journeystage",
 ]
 _MANAGE = [
     "contacts.assign_owner",

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class ScoringConfig(AppConfig):
+    name = "renkei.scoring"
+    verbose_name = "Scoring"
