@@ -1,0 +1,216 @@
+"""Full engagement rescore next to a numpy floor over the same event arrays.
+
+    python -m bench.scoring [--contacts 100000] [--events-per-contact 10]
+                            [--database sqlite|postgres|both]
+                            [--pg-url postgresql://postgres@127.0.0.1:5432/postgres]
+
+For each database, in a fresh one (an SQLite file in a temporary directory; a throwaway
+PostgreSQL database, dropped at the end): migrate, seed the demo data set
+(``demo_seed(contacts=N, seed=1, events_per_contact=K, force=True)``) and a few realistic
+rules in one subprocess, then in a second, fresh subprocess time
+``engagement_rescore_all()`` (``full_rescore_s``, the production path: SQL scan by contact
+range, numpy, one swap transaction) and read its peak RSS (``peak_rss_mb``), then load
+(contact id, type code, time) of the same events into numpy and time the same weighted,
+decayed sum with ``np.bincount`` (``numpy_floor_s``; loading is ``floor_load_s``).
+``ratio`` is full_rescore_s / numpy_floor_s. ``backtest_s`` and ``event_to_mql_p95_ms``
+need parts not built yet and are null. Prints one JSON object.
+"""
+
+import argparse
+import json
+import os
+import resource
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+
+from bench._common import run
+
+RULES: tuple[dict[str, Any], ...] = (
+    {"name": "ページ閲覧", "event_type": "page_view", "points": 1, "daily_cap": 5,
+     "half_life_days": 30.0},
+    {"name": "料金ページ", "event_type": "page_view", "points": 10, "property_key": "url",
+     "operator": "contains", "property_value": "/pricing/", "daily_cap": 10,
+     "half_life_days": 30.0},
+    {"name": "メール開封", "event_type": "email_open", "points": 2, "half_life_days": 14.0},
+    {"name": "メールクリック", "event_type": "email_click", "points": 5, "half_life_days": 30.0},
+    {"name": "フォーム送信", "event_type": "form_submit", "points": 20, "half_life_days": 60.0},
+    {"name": "ウェビナー参加", "event_type": "webinar_attended", "points": 25,
+     "half_life_days": 90.0},
+    {"name": "展示会来場", "event_type": "trade_show_visit", "points": 30,
+     "half_life_days": 90.0},
+)  # fmt: skip
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = _parser().parse_args(argv)
+    if args.step == "seed":
+        _seed(args.contacts, args.events_per_contact)
+        return
+    if args.step == "measure":
+        print(json.dumps(_measure()))
+        return
+    vendors = ["sqlite", "postgresql"] if args.database == "both" else [args.database]
+    report: dict[str, Any] = {
+        "benchmark": "scoring",
+        "contacts": args.contacts,
+        "events_per_contact": args.events_per_contact,
+        "cpus": os.cpu_count(),
+        "backtest_s": None,  # needs predictive scoring (not built yet)
+        "event_to_mql_p95_ms": None,  # needs lifecycle and routing (not built yet)
+    }
+    for vendor in vendors:
+        print(f"… {vendor}", file=sys.stderr)
+        report[vendor] = bench_database(vendor, args)
+    if len(vendors) == 1:
+        report.update(report[vendors[0]])
+        report["database"] = vendors[0]
+    print(json.dumps(report, indent=2, ensure_ascii=False))
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bench.scoring", description=__doc__)
+    parser.add_argument("--contacts", type=int, default=100_000)
+    parser.add_argument("--events-per-contact", type=float, default=10.0)
+    parser.add_argument(
+        "--database", choices=["sqlite", "postgres", "postgresql", "both"], default="sqlite"
+    )
+    parser.add_argument(
+        "--pg-url",
+        default=os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres"),
+    )
+    parser.add_argument("--step", choices=["seed", "measure"], help=argparse.SUPPRESS)
+    return parser
+
+
+def bench_database(vendor: str, args: argparse.Namespace) -> dict[str, Any]:
+    vendor = "postgresql" if vendor == "postgres" else vendor
+    with _throwaway_database(vendor, args.pg_url) as (url, workdir):
+        env = _env(url, workdir)
+        run(["-m", "renkei", "migrate", "--no-input", "-v", "0"], env)
+        began = time.perf_counter()
+        step = ["-m", "bench.scoring", "--contacts", str(args.contacts)]
+        run([*step, "--events-per-contact", str(args.events_per_contact), "--step", "seed"], env)
+        seed_seconds = time.perf_counter() - began
+        out: dict[str, Any] = json.loads(run(["-m", "bench.scoring", "--step", "measure"], env))
+    out["seed_s"] = round(seed_seconds, 1)
+    return out
+
+
+def _env(url: str, workdir: Path) -> dict[str, str]:
+    return {
+        **os.environ,
+        "DATABASE_URL": url,
+        "DJANGO_SETTINGS_MODULE": "renkei.settings",
+        "SECRET_KEY": "bench-only-not-secret",
+        "RENKEI_VAR_DIR": str(workdir),
+        "DEBUG": "false",
+    }
+
+
+@contextmanager
+def _throwaway_database(vendor: str, pg_url: str) -> Iterator[tuple[str, Path]]:
+    with tempfile.TemporaryDirectory(prefix="renkei-bench-") as tmp:
+        workdir = Path(tmp)
+        if vendor == "sqlite":
+            yield f"sqlite:///{workdir / 'bench.sqlite3'}", workdir
+            return
+        name = f"renkei_bench_scoring_{os.getpid()}"
+        url = urlunsplit(urlsplit(pg_url)._replace(path=f"/{name}"))
+        with psycopg.connect(pg_url, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+            admin.execute(f'CREATE DATABASE "{name}"')
+        try:
+            yield url, workdir
+        finally:
+            with psycopg.connect(pg_url, autocommit=True) as admin:
+                admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+# ---- steps run in subprocesses with the benchmark's DATABASE_URL -------------------------
+
+
+def _django() -> None:
+    import django
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "renkei.settings")
+    django.setup()
+
+
+def _seed(contacts: int, events_per_contact: float) -> None:
+    _django()
+    from django.db import connection
+
+    from renkei.demo.services import demo_seed
+    from renkei.scoring.services import engagement_rule_create
+
+    demo_seed(contacts=contacts, seed=1, events_per_contact=events_per_contact, force=True)
+    for rule in RULES:
+        engagement_rule_create(actor=None, **rule)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+
+
+def _measure() -> dict[str, Any]:
+    _django()
+    from django.utils import timezone
+
+    from renkei.scoring.services import engagement_rescore_all
+
+    now = timezone.now()
+    summary = engagement_rescore_all(now=now)
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    load_s, floor_s, floor_events = _numpy_floor(int(now.timestamp()))
+    return {
+        "full_rescore_s": round(summary.seconds, 3),
+        "peak_rss_mb": round(peak_kb / 1024, 1),
+        "numpy_floor_s": round(floor_s, 4),
+        "floor_load_s": round(load_s, 3),
+        "ratio": round(summary.seconds / floor_s, 1),
+        "events": summary.events,
+        "floor_events": floor_events,
+        "contacts_scored": summary.contacts,
+    }
+
+
+def _numpy_floor(now_s: int) -> tuple[float, float, int]:
+    """Load (contact, type code, time) of the scored events; time the weighted decayed sum."""
+    import numpy as np
+    from django.db import connection
+
+    types = sorted({rule["event_type"] for rule in RULES})
+    code = " ".join(f"WHEN '{t}' THEN {i}" for i, t in enumerate(types))
+    epoch = (
+        "CAST(FLOOR(EXTRACT(EPOCH FROM occurred_at)) AS BIGINT)"
+        if connection.vendor == "postgresql"
+        else "CAST(strftime('%s', occurred_at) AS INTEGER)"
+    )
+    began = time.perf_counter()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT contact_id, CASE type {code} END, {epoch} FROM events_event "
+            f"WHERE contact_id IS NOT NULL AND type IN ({', '.join(['%s'] * len(types))})",
+            types,
+        )
+        rows = np.array(cursor.fetchall(), dtype=np.int64).reshape(-1, 3)
+    load_s = time.perf_counter() - began
+    contact, kind, at = rows[:, 0], rows[:, 1], rows[:, 2]
+    began = time.perf_counter()
+    total = np.zeros(int(contact.max(initial=0)) + 1)
+    for rule in RULES:
+        selected = kind == types.index(rule["event_type"])
+        age_days = np.maximum(now_s - at[selected], 0) / 86_400
+        weights = rule["points"] * np.exp2(-age_days / rule["half_life_days"])
+        total += np.bincount(contact[selected], weights=weights, minlength=len(total))
+    return load_s, time.perf_counter() - began, len(rows)
+
+
+if __name__ == "__main__":
+    main()
