@@ -53,6 +53,7 @@ from renkei.contacts.forms import (
     service_errors_to_form,
 )
 from renkei.contacts.models import Company, Contact
+from renkei.contacts.panels import contact_panels
 from renkei.contacts.selectors import (
     ContactFilters,
     companies_filtered,
@@ -235,6 +236,8 @@ def _render_detail(request: HttpRequest, contact: Contact, **forms: Any) -> Http
     user = request.user
     context = _timeline_context(request, contact)
     context["consents"] = contact_consents_latest(contact)
+    context["panel_templates"], panel_variables = contact_panels(contact)
+    context.update(panel_variables)
     if user.has_perm("contacts.change_lifecycle_stage"):
         forms.setdefault("stage_form", StageForm(initial={"to_stage": contact.lifecycle_stage}))
     if user.has_perm("contacts.assign_owner"):
