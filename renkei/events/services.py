@@ -173,10 +173,17 @@ def _record(
         result.duplicate += len(batch.rows) - inserted
         contact_ids = {row[4] for row in batch.rows if row[4] is not None}
         if contact_ids:
-            transaction.on_commit(
-                lambda: events_recorded.send(sender=Event, contact_ids=contact_ids)
-            )
+            transaction.on_commit(lambda: _send_recorded(contact_ids))
     return result
+
+
+def _send_recorded(contact_ids: set[int]) -> None:
+    """Tell the other apps (after the events' commit). Their receivers each enqueue a task:
+    one write transaction for all of them instead of one per receiver, which cost ~10 µs
+    per ingested event with three receivers. (Batch ingestion runs this while it still
+    holds the writers' turn: the commit that triggers it happens inside that block.)"""
+    with transaction.atomic():
+        events_recorded.send(sender=Event, contact_ids=contact_ids)
 
 
 # ---- SQLite writers take turns -----------------------------------------------------------
@@ -574,7 +581,7 @@ def event_record_one(
         contact=contact,
         properties=properties,
     )
-    transaction.on_commit(lambda: events_recorded.send(sender=Event, contact_ids={contact.pk}))
+    transaction.on_commit(lambda: _send_recorded({contact.pk}))
     return event
 
 
