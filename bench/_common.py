@@ -12,6 +12,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import uuid
@@ -21,8 +22,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import orjson
+import psycopg
 
 ROOT = Path(__file__).resolve().parent.parent
 JST = timezone(timedelta(hours=9))
@@ -282,3 +285,25 @@ def _post(
             if attempt == 1:
                 raise
     raise AssertionError("unreachable")
+
+
+@contextmanager
+def throwaway_database(vendor: str, pg_url: str, *, name: str) -> Iterator[tuple[str, Path]]:
+    """A fresh database for one benchmark case and a temporary work directory: an SQLite
+    file in that directory, or PostgreSQL database ``<name>_<pid>`` on the server of
+    ``pg_url``, dropped at the end (also after an error). Yields (DATABASE_URL, workdir)."""
+    with tempfile.TemporaryDirectory(prefix="renkei-bench-") as tmp:
+        workdir = Path(tmp)
+        if vendor == "sqlite":
+            yield f"sqlite:///{workdir / 'bench.sqlite3'}", workdir
+            return
+        database = f"{name}_{os.getpid()}"
+        url = urlunsplit(urlsplit(pg_url)._replace(path=f"/{database}"))
+        with psycopg.connect(pg_url, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{database}"')
+            admin.execute(f'CREATE DATABASE "{database}"')
+        try:
+            yield url, workdir
+        finally:
+            with psycopg.connect(pg_url, autocommit=True) as admin:
+                admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')

@@ -29,14 +29,12 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 
-from bench._common import run
+from bench._common import run, throwaway_database
 
 EXCHANGE_DATE = "2025-04-01"
 HEADER = (
@@ -178,7 +176,7 @@ def bench_database(vendor: str, args: argparse.Namespace, csv_path: Path) -> dic
     out: dict[str, Any] = {}
     for case, existing in (("empty", 0), ("existing", args.existing)):
         print(f"  … {case} ({existing} contacts)", file=sys.stderr)
-        with _throwaway_database(vendor, args.pg_url) as (url, workdir):
+        with throwaway_database(vendor, args.pg_url, name="renkei_bench_import") as (url, workdir):
             env = _env(url, workdir)
             run(["-m", "renkei", "migrate", "--no-input", "-v", "0"], env)
             began = time.perf_counter()
@@ -226,25 +224,6 @@ def _env(url: str, workdir: Path) -> dict[str, str]:
         "RENKEI_IMPORT_DIR": str(workdir / "imports"),
         "DEBUG": "false",
     }
-
-
-@contextmanager
-def _throwaway_database(vendor: str, pg_url: str) -> Iterator[tuple[str, Path]]:
-    with tempfile.TemporaryDirectory(prefix="renkei-bench-") as tmp:
-        workdir = Path(tmp)
-        if vendor == "sqlite":
-            yield f"sqlite:///{workdir / 'bench.sqlite3'}", workdir
-            return
-        name = f"renkei_bench_import_{os.getpid()}"
-        url = urlunsplit(urlsplit(pg_url)._replace(path=f"/{name}"))
-        with psycopg.connect(pg_url, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
-            admin.execute(f'CREATE DATABASE "{name}"')
-        try:
-            yield url, workdir
-        finally:
-            with psycopg.connect(pg_url, autocommit=True) as admin:
-                admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 # ---- seeding (runs in a subprocess with the benchmark's DATABASE_URL) --------------------

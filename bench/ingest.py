@@ -18,15 +18,11 @@ import json
 import os
 import sqlite3
 import sys
-import tempfile
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 
@@ -39,6 +35,7 @@ from bench._common import (
     run,
     send_batches,
     server,
+    throwaway_database,
 )
 
 FLOOR_TABLE = "events_event_floor"
@@ -96,7 +93,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def bench_database(vendor: str, args: argparse.Namespace) -> dict[str, Any]:
     vendor = "postgresql" if vendor == "postgres" else vendor
-    with _throwaway_database(vendor, args.pg_url) as (url, workdir):
+    with throwaway_database(vendor, args.pg_url, name="renkei_bench") as (url, workdir):
         env = {
             **os.environ,
             "DATABASE_URL": url,
@@ -154,26 +151,6 @@ def bench_database(vendor: str, args: argparse.Namespace) -> dict[str, Any]:
         out["copy_rows_per_s"] = round(floor["copy"])
         out["ratio_vs_copy"] = round(http_rate / floor["copy"], 3)
     return out
-
-
-@contextmanager
-def _throwaway_database(vendor: str, pg_url: str) -> Iterator[tuple[str, Path]]:
-    with tempfile.TemporaryDirectory(prefix="renkei-bench-") as tmp:
-        workdir = Path(tmp)
-        if vendor == "sqlite":
-            yield f"sqlite:///{workdir / 'bench.sqlite3'}", workdir
-            return
-        name = f"renkei_bench_{os.getpid()}"
-        parts = urlsplit(pg_url)
-        url = urlunsplit(parts._replace(path=f"/{name}"))
-        with psycopg.connect(pg_url, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
-            admin.execute(f'CREATE DATABASE "{name}"')
-        try:
-            yield url, workdir
-        finally:
-            with psycopg.connect(pg_url, autocommit=True) as admin:
-                admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def _count_events(vendor: str, url: str, workdir: Path) -> int:

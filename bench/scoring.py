@@ -21,17 +21,11 @@ import json
 import os
 import resource
 import sys
-import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
-import psycopg
-
-from bench._common import run
+from bench._common import run, throwaway_database
 
 RULES: tuple[dict[str, Any], ...] = (
     {"name": "ページ閲覧", "event_type": "page_view", "points": 1, "daily_cap": 5,
@@ -92,7 +86,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def bench_database(vendor: str, args: argparse.Namespace) -> dict[str, Any]:
     vendor = "postgresql" if vendor == "postgres" else vendor
-    with _throwaway_database(vendor, args.pg_url) as (url, workdir):
+    with throwaway_database(vendor, args.pg_url, name="renkei_bench_scoring") as (url, workdir):
         env = _env(url, workdir)
         run(["-m", "renkei", "migrate", "--no-input", "-v", "0"], env)
         began = time.perf_counter()
@@ -113,25 +107,6 @@ def _env(url: str, workdir: Path) -> dict[str, str]:
         "RENKEI_VAR_DIR": str(workdir),
         "DEBUG": "false",
     }
-
-
-@contextmanager
-def _throwaway_database(vendor: str, pg_url: str) -> Iterator[tuple[str, Path]]:
-    with tempfile.TemporaryDirectory(prefix="renkei-bench-") as tmp:
-        workdir = Path(tmp)
-        if vendor == "sqlite":
-            yield f"sqlite:///{workdir / 'bench.sqlite3'}", workdir
-            return
-        name = f"renkei_bench_scoring_{os.getpid()}"
-        url = urlunsplit(urlsplit(pg_url)._replace(path=f"/{name}"))
-        with psycopg.connect(pg_url, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
-            admin.execute(f'CREATE DATABASE "{name}"')
-        try:
-            yield url, workdir
-        finally:
-            with psycopg.connect(pg_url, autocommit=True) as admin:
-                admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 # ---- steps run in subprocesses with the benchmark's DATABASE_URL -------------------------
