@@ -1,16 +1,14 @@
-"""Reactions to the events app's own signal: enqueue work, never do it inline."""
+"""Reactions to the events app's own signal: queue the derived-data pipeline."""
 
 from typing import Any
 
 from django.dispatch import receiver
 
+from renkei.contacts.derived import EVENTS, contacts_derive_enqueue
 from renkei.events.signals import events_recorded
-from renkei.events.tasks import refresh_last_activity
 
 
-@receiver(events_recorded, dispatch_uid="renkei.events.refresh_last_activity")
+@receiver(events_recorded, dispatch_uid="renkei.events.derive_contacts")
 def on_events_recorded(sender: Any, contact_ids: set[int], **kwargs: Any) -> None:
-    # Sent after commit already; chunks keep each task's arguments small.
-    ids = sorted(contact_ids)
-    for start in range(0, len(ids), 1000):
-        refresh_last_activity.enqueue(ids[start : start + 1000])
+    # Sent after commit already: one task per chunk runs every app's step in order.
+    contacts_derive_enqueue(contact_ids, EVENTS)

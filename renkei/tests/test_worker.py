@@ -84,7 +84,7 @@ def test_worker_process_sets_last_activity_from_recorded_events(transactional_db
     assert result.accepted == 5
 
     # Enqueued on commit, not done inline: nothing has run yet.
-    queued = DBTaskResult.objects.get(task_path="renkei.events.tasks.refresh_last_activity")
+    queued = DBTaskResult.objects.get(task_path="renkei.contacts.tasks.derive_contacts")
     assert queued.status == "READY"
     taro.refresh_from_db()
     assert taro.last_activity_at is None
@@ -98,7 +98,7 @@ def test_worker_process_sets_last_activity_from_recorded_events(transactional_db
     assert hanako.last_activity_at == newest_hanako
     done = DBTaskResult.objects.get(pk=queued.pk)
     assert done.status == "SUCCESSFUL", done.traceback
-    assert done.return_value == 2  # contacts updated
+    assert done.return_value["last_activity"] == 2  # contacts updated
     assert done.finished_at is not None
     assert len(done.worker_ids) == 1
 

@@ -15,5 +15,5 @@ def test_logged_activity_names_its_author_and_schedules_last_activity(
             contact=contact, type="call", properties={"body": "折り返し希望"}, actor=sales_rep
         )
     assert event.properties == {"body": "折り返し希望", "logged_by": "sales1"}
-    queued = DBTaskResult.objects.filter(task_path__endswith="refresh_last_activity")
-    assert [task.args_kwargs["args"] for task in queued] == [[[contact.pk]]]
+    queued = DBTaskResult.objects.filter(task_path__endswith="derive_contacts")
+    assert [task.args_kwargs["args"] for task in queued] == [[[contact.pk], "events"]]

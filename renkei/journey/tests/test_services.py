@@ -229,14 +229,19 @@ def test_refresh_query_count_does_not_grow_with_contacts(marketer: Any) -> None:
     assert journey_stage_counts() == {_stage("商談").pk: 103, _stage("興味・関心").pk: 102}
 
 
-def test_recorded_events_enqueue_a_journey_refresh(
+def test_recorded_events_refresh_the_journey_through_the_pipeline(
     sales_rep: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
+    from renkei.contacts.derived import EVENTS, contacts_derive, derived_steps
+
+    assert "journey" in [step.name for step in derived_steps(EVENTS)]
     contact, _ = contact_upsert(email="h@example.jp", actor=sales_rep)
     with django_capture_on_commit_callbacks(execute=True):
         event_record_one(contact=contact, type="meeting", actor=sales_rep)
-    queued = DBTaskResult.objects.filter(task_path__endswith="refresh_journey")
-    assert [task.args_kwargs["args"] for task in queued] == [[[contact.pk]]]
+    queued = DBTaskResult.objects.filter(task_path__endswith="derive_contacts")
+    assert [task.args_kwargs["args"] for task in queued] == [[[contact.pk], EVENTS]]
+    assert contacts_derive(contact_ids=[contact.pk], trigger=EVENTS)["journey"] == 1
+    assert ContactJourney.objects.get(contact=contact).stage == _stage("商談")
 
 
 def test_contact_field_values_are_nfkc_normalised_like_contacts(marketer: Any) -> None:

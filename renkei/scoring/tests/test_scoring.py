@@ -137,13 +137,19 @@ def test_full_rescore_resets_contacts_without_events(db: Any) -> None:
     assert (_score(quiet), _score(busy)) == (0, 4)
 
 
-def test_recorded_events_enqueue_a_rescore_of_their_contacts(db: Any) -> None:
+def test_recorded_events_enqueue_one_pipeline_task_that_rescores(db: Any) -> None:
     from django_tasks_db.models import DBTaskResult
 
+    from renkei.contacts.tasks import derive_contacts
+
     lead = contact()
+    rule(points=6)
+    events(lead, ("page_view", NOW, {}))
     events_recorded.send(sender=None, contact_ids={lead.pk})
-    task = DBTaskResult.objects.get(task_path="renkei.scoring.tasks.rescore_contacts")
-    assert task.args_kwargs["args"] == [[lead.pk]]
+    task = DBTaskResult.objects.get(task_path="renkei.contacts.tasks.derive_contacts")
+    assert task.args_kwargs["args"] == [[lead.pk], "events"]
+    assert derive_contacts.call(*task.args_kwargs["args"])["engagement"] == 1
+    assert _score(lead) == 6
 
 
 def test_the_task_rescores_the_contacts(db: Any) -> None:
