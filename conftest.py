@@ -29,6 +29,17 @@ def _fresh_cache() -> Any:
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _own_backtest_dir(settings: Any, tmp_path: Any) -> Any:
+    """Each test builds its backtest snapshots in its own directory, read afresh."""
+    from renkei.scoring import backtest
+
+    settings.RENKEI_BACKTEST_DIR = tmp_path / "backtest"
+    backtest._cache.clear()
+    yield settings.RENKEI_BACKTEST_DIR
+    backtest._cache.clear()
+
+
 def _user(username: str, role: str, **extra: Any) -> User:
     user = User.objects.create_user(username=username, password=PASSWORD, **extra)
     user_set_role(user=user, role=role, actor=None)

@@ -12,8 +12,10 @@ rules in one subprocess, then in a second, fresh subprocess time
 range, numpy, one swap transaction) and read its peak RSS (``peak_rss_mb``), then load
 (contact id, type code, time) of the same events into numpy and time the same weighted,
 decayed sum with ``np.bincount`` (``numpy_floor_s``; loading is ``floor_load_s``).
-``ratio`` is full_rescore_s / numpy_floor_s. ``backtest_s`` and ``event_to_mql_p95_ms``
-need parts not built yet and are null. Prints one JSON object.
+``ratio`` is full_rescore_s / numpy_floor_s. Then, on the same data: the latency from
+``POST /api/v1/events`` to the new score and MQL stage being visible with a real worker
+running (``event_to_mql_p50_ms`` / ``event_to_mql_p95_ms``), and the backtest preview
+(``snapshot_build_s``, ``backtest_s`` cold, ``backtest_warm_s``). Prints one JSON object.
 """
 
 import argparse
@@ -22,6 +24,7 @@ import os
 import resource
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -57,8 +60,6 @@ def main(argv: list[str] | None = None) -> None:
         "contacts": args.contacts,
         "events_per_contact": args.events_per_contact,
         "cpus": os.cpu_count(),
-        "backtest_s": None,  # needs predictive scoring (not built yet)
-        "event_to_mql_p95_ms": None,  # needs lifecycle and routing (not built yet)
     }
     for vendor in vendors:
         print(f"… {vendor}", file=sys.stderr)
@@ -144,6 +145,8 @@ def _measure() -> dict[str, Any]:
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     load_s, floor_s, floor_events = _numpy_floor(int(now.timestamp()))
     return {
+        **_event_to_mql(),
+        **_backtest(now),
         "full_rescore_s": round(summary.seconds, 3),
         "peak_rss_mb": round(peak_kb / 1024, 1),
         "numpy_floor_s": round(floor_s, 4),
@@ -153,6 +156,131 @@ def _measure() -> dict[str, Any]:
         "floor_events": floor_events,
         "contacts_scored": summary.contacts,
     }
+
+
+def _event_to_mql(samples: int = 40) -> dict[str, Any]:
+    """With a real worker process polling every 0.1 s (as ``scripts/demo`` runs it), POST a
+    demo request for a lead through ``/api/v1/events`` (the whole Django stack through the
+    test client, bearer token) and poll until its new score and its MQL stage are both
+    visible; repeat for ``samples`` different leads. The policy is set directly (a policy
+    change through the service would queue a full evaluation ahead of these tasks)."""
+    import subprocess
+    import uuid
+
+    from django.contrib.auth.models import User
+    from django.test import Client
+    from django.utils import timezone
+
+    from renkei.accounts.roles import MARKETING
+    from renkei.accounts.services import api_token_create, user_set_role
+    from renkei.contacts.models import Contact
+    from renkei.qualification.models import QualificationPolicy
+    from renkei.scoring.services import engagement_rule_create
+
+    engagement_rule_create(actor=None, name="デモ申込", event_type="demo_request", points=50)
+    QualificationPolicy.objects.update(hand_raise_event_types=["demo_request"], active=True)
+    user = User.objects.create_user("bench-latency")
+    user_set_role(user=user, role=MARKETING, actor=None)
+    _token, secret = api_token_create(user=user, name="bench")
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {secret}")
+    leads = list(
+        Contact.objects.filter(lifecycle_stage="lead")
+        .order_by("id")
+        .values_list("id", "score")[:samples]
+    )
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "renkei", "db_worker", "--interval", "0.1",
+         "--no-startup-delay", "--no-reload"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    latencies: list[float] = []
+    try:
+        time.sleep(2)  # the worker process starts (imports Django) before the clock runs
+        for contact_id, old_score in leads:
+            body = {"events": [{
+                "client_event_id": f"bench-{uuid.uuid4().hex}",
+                "type": "demo_request",
+                "occurred_at": timezone.now().isoformat(),
+                "properties": {"form": "デモ申込"},
+                "identity": {"contact_id": contact_id},
+            }]}  # fmt: skip
+            began = time.perf_counter()
+            response = client.post("/api/v1/events", body, content_type="application/json")
+            assert response.status_code == 200 and response.json()["accepted"] == 1, response
+            while time.perf_counter() - began < 30:
+                stage, score = Contact.objects.filter(pk=contact_id).values_list(
+                    "lifecycle_stage", "score"
+                )[0]
+                if stage == "mql" and score != old_score:
+                    latencies.append((time.perf_counter() - began) * 1000)
+                    break
+                time.sleep(0.005)
+            else:
+                raise RuntimeError(f"contact {contact_id} did not become MQL within 30 s")
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
+    ordered = sorted(latencies)
+    return {
+        "event_to_mql_p50_ms": round(ordered[len(ordered) // 2], 1),
+        "event_to_mql_p95_ms": round(ordered[max(0, int(len(ordered) * 0.95) - 1)], 1),
+        "event_to_mql_samples": len(ordered),
+    }
+
+
+def _backtest(now: Any) -> dict[str, Any]:
+    """Build the snapshot (as the nightly rescore does), then time two previews the way the
+    rule form runs them: the first in a process that has not read the snapshot yet (it is
+    memory-mapped from the page cache), the second with the current rules' vectors cached."""
+    from dataclasses import replace
+
+    from renkei.scoring import backtest
+    from renkei.scoring.engine import active_rules
+
+    began = time.perf_counter()
+    snapshot = backtest.snapshot_build(now=now)
+    build_s = time.perf_counter() - began
+    backtest._cache.clear()
+    rules = active_rules()
+    policy = _Policy()
+
+    def preview(index: int, points: int, threshold: int) -> float:
+        changed = list(rules)
+        changed[index] = _copy_rule(rules[index], points=points)
+        result = backtest.backtest(
+            rules_before=rules,
+            rules_after=changed,
+            policy_before=policy,
+            policy_after=replace(policy, engagement_threshold=threshold),
+        )
+        return result.seconds
+
+    cold = preview(1, 15, 40)
+    warm = preview(3, 8, 45)
+    return {
+        "backtest_s": round(cold, 3),
+        "backtest_warm_s": round(warm, 3),
+        "snapshot_build_s": round(build_s, 1),
+        "snapshot_events": snapshot.events,
+    }
+
+
+def _copy_rule(rule: Any, **changes: Any) -> Any:
+    from renkei.scoring.models import EngagementRule
+
+    fields = {f: getattr(rule, f) for f in ("name", "event_type", "property_key", "operator",
+                                            "property_value", "points", "daily_cap",
+                                            "half_life_days")}  # fmt: skip
+    return EngagementRule(**(fields | changes))
+
+
+@dataclass(frozen=True)
+class _Policy:
+    fit_threshold: int = 40
+    engagement_threshold: int = 50
+    hand_raise_event_types: tuple[str, ...] = ("form_submit",)
+    hand_raise_window_days: int = 90
 
 
 def _numpy_floor(now_s: int) -> tuple[float, float, int]:

@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "renkei.imports",
     "renkei.scoring",
     "renkei.personas",
+    "renkei.qualification",
     "renkei.journey",
     "renkei.demo",
 ]
@@ -221,6 +222,9 @@ RENKEI_EXPORT_XLSX_MAX_ROWS = envint("RENKEI_EXPORT_XLSX_MAX_ROWS", 100_000)
 RENKEI_IMPORT_MAX_BYTES = envint("RENKEI_IMPORT_MAX_BYTES", 200 * 1024 * 1024)
 # Uploaded import files and error reports live here until the import is deleted.
 RENKEI_IMPORT_DIR = Path(os.environ.get("RENKEI_IMPORT_DIR", VAR_DIR / "imports"))
+# The backtest snapshot (columns of contacts and events, rebuilt after each full rescore);
+# web and worker must both reach it (shared disk when they run on different machines).
+RENKEI_BACKTEST_DIR = Path(os.environ.get("RENKEI_BACKTEST_DIR", VAR_DIR / "backtest"))
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = envint("DATA_UPLOAD_MAX_MEMORY_SIZE", 2_621_440)
 # The events API refuses larger batches with 413 before reading them.

@@ -16,6 +16,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("scoring/", include("renkei.scoring.urls")),
     path("personas/", include("renkei.personas.urls")),
     path("journey/", include("renkei.journey.urls")),
+    path("qualification/", include("renkei.qualification.urls")),
     # Public capture endpoints: /f/ (web forms) and /t/ (tracking); CORS applies to these.
     path("", include("renkei.capture.urls")),
     path("", include("renkei.tracking.urls")),

@@ -30,6 +30,7 @@ _VIEW = [
     "scoring.view_engagementrule",
     "personas.view_persona",
     "journey.view_journeystage",
+    "qualification.view_qualificationpolicy",
 ]
 _EDIT_PEOPLE = [
     "contacts.add_contact",
@@ -64,6 +65,8 @@ _CAMPAIGNS = [
     "scoring.run_rescore",
     "personas.delete_persona",
     "journey.delete_journeystage",
+    "qualification.change_qualificationpolicy",
+    "qualification.run_qualification",
 ]
 _MANAGE = [
     "contacts.assign_owner",

@@ -15,7 +15,7 @@ from renkei.contacts.models import LifecycleStage
 from renkei.journey.entry_signals import signal_format
 from renkei.journey.forms import JourneyStageForm
 from renkei.journey.models import JourneyStage
-from renkei.journey.selectors import journey_stage_counts, journey_stages
+from renkei.journey.selectors import journey_stage_persona_counts, journey_stages
 from renkei.journey.services import (
     journey_stage_create,
     journey_stage_delete,
@@ -28,23 +28,27 @@ _LIFECYCLE_LABELS = dict(LifecycleStage.choices)
 @login_required
 @permission_required("journey.view_journeystage", raise_exception=True)
 def journey_index(request: HttpRequest) -> HttpResponse:
-    counts = journey_stage_counts()
+    counts = journey_stage_persona_counts()
     stages = list(journey_stages())
     rows = [
         {
             "stage": stage,
-            "count": counts.get(stage.pk, 0),
+            "count": counts.stage_total(stage.pk),
             "lifecycle": [_LIFECYCLE_LABELS.get(s, s) for s in stage.lifecycle_stages],
             "signals": [signal_format(s) for s in stage.entry_signals],
+            "by_persona": [counts.count(stage.pk, p.pk) for p in counts.personas],
+            "no_persona": counts.count(stage.pk, None),
         }
         for stage in stages
     ]
-    # persona_counts: the extension point for per-persona counts (see selectors).
-    return render(
-        request,
-        "journey/index.html",
-        {"rows": rows, "total": sum(counts.values()), "persona_counts": None},
-    )
+    context = {
+        "rows": rows,
+        "total": counts.total,
+        "personas": counts.personas,
+        "persona_totals": [counts.persona_total(p.pk) for p in counts.personas],
+        "no_persona_total": counts.persona_total(None),
+    }
+    return render(request, "journey/index.html", context)
 
 
 def _save(request: HttpRequest, stage: JourneyStage | None) -> HttpResponse:

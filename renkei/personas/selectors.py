@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 
 from django.db.models import Count, Prefetch, Q, QuerySet
+from django.utils.translation import get_language
 
 from renkei.contacts.models import Contact
 from renkei.personas.criteria import (
@@ -46,8 +47,19 @@ class FitExplanation:
 def contact_fit_explain(contact: Contact) -> list[FitExplanation]:
     """One explanation per active persona, best fit first (ties: the oldest persona).
 
-    Computed from the contact's current data, so it also holds between rebuilds.
+    Computed from the contact's current data, so it also holds between rebuilds. Kept on
+    the contact object: the contact page's cards each ask for it.
     """
+    by_language: dict[str, list[FitExplanation]] = contact.__dict__.setdefault(
+        "_fit_explanations", {}
+    )
+    language = get_language() or ""
+    if language not in by_language:
+        by_language[language] = _contact_fit_explain(contact)
+    return by_language[language]
+
+
+def _contact_fit_explain(contact: Contact) -> list[FitExplanation]:
     row = Contact.objects.filter(pk=contact.pk).values(*ROW_FIELDS).first()
     if row is None:
         return []

@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _lazy
 from renkei.accounts.roles import ADMIN, MANAGER, MARKETING, SALES, user_role
 from renkei.accounts.services import Actor, audit_record
 from renkei.contacts.models import Contact
+from renkei.contacts.signals import derived_rebuilt
 from renkei.personas.criteria import (
     ROW_FIELDS,
     CompiledCriterion,
@@ -354,6 +355,7 @@ def contacts_fit_rebuild_all() -> int:
     """
     seen, after = 0, 0
     with transaction.atomic():
+        transaction.on_commit(lambda: derived_rebuilt.send(sender=Persona, name="persona_fit"))
         versions = _active_versions_locked()
         ContactFit.objects.all().delete()
         ContactPersona.objects.all().delete()

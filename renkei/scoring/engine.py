@@ -86,8 +86,11 @@ def _match_sql(rule: EngagementRule, params: list[object]) -> str:
     return f"type = %s AND {'strpos' if postgres else 'instr'}({value}, %s) > 0"
 
 
-def events_query(rules: Sequence[EngagementRule], where: str) -> tuple[str, list[object]]:
-    """SELECT contact_id, epoch seconds, mask columns FROM events WHERE ``where``."""
+def events_query(
+    rules: Sequence[EngagementRule], where: str, *, with_ids: bool = False
+) -> tuple[str, list[object]]:
+    """SELECT contact_id, epoch seconds, mask columns [, event id] FROM events WHERE
+    ``where``."""
     params: list[object] = []
     masks = []
     for start in range(0, len(rules), RULES_PER_MASK):
@@ -103,7 +106,8 @@ def events_query(rules: Sequence[EngagementRule], where: str) -> tuple[str, list
     types = sorted({rule.event_type for rule in rules})
     params.extend(types)
     sql = (
-        f"SELECT contact_id, {epoch}, {', '.join(masks)} FROM {Event._meta.db_table} "  # noqa: S608
+        f"SELECT contact_id, {epoch}, {', '.join(masks)}{', id' if with_ids else ''} "  # noqa: S608
+        f"FROM {Event._meta.db_table} "
         f"WHERE type IN ({', '.join(['%s'] * len(types))}) AND {where} "
         "ORDER BY contact_id, occurred_at, id"
     )

@@ -3,10 +3,10 @@
 from typing import Any
 
 from renkei.contacts.models import Contact
-from renkei.scoring.selectors import contact_engagement_explain
+from renkei.scoring.explain import contact_score_explain
 
 
 def contact_engagement_panel(contact: Contact) -> dict[str, Any]:
-    """The rules that make up the score, largest share first (the top five shown)."""
-    lines = contact_engagement_explain(contact)
-    return {"engagement_lines": lines[:5], "engagement_total": sum(x.points for x in lines)}
+    """Why the contact has its score: the summary sentence, every rule's share (largest
+    first) and the events that count most."""
+    return {"engagement": contact_score_explain(contact)}

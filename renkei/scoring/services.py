@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 
 from renkei.accounts.services import Actor, audit_record
 from renkei.contacts.models import Contact
+from renkei.contacts.signals import derived_rebuilt
 from renkei.events.models import EventType
 from renkei.scoring import engine
 from renkei.scoring.models import ContactEngagement, EngagementRule, Operator, RescoreRun
@@ -54,13 +55,15 @@ def _squash(value: str) -> str:
     return re.sub(r"[^a-z0-9]", "", value)
 
 
-def _check_event_type(value: str) -> str | None:
+def event_type_check(value: str, known: Iterable[str] = ()) -> str | None:
+    """Why ``value`` is not a usable event type (None when it is): malformed, or a near
+    miss of a built-in type or of one in ``known`` (the caller's list of types in use)."""
     if not EVENT_TYPE_RE.match(value or ""):
         return _(
             "Use lower-case letters, digits and _ . : - starting with a letter "
             "(for example page_view)."
         )
-    for builtin in EventType.values:
+    for builtin in [*EventType.values, *known]:
         # "pageview" or "page-view" would silently never match "page_view".
         if value != builtin and _squash(value) == _squash(builtin):
             return _("Unknown event type %(value)s; did you mean %(builtin)s?") % {
@@ -74,7 +77,7 @@ def _rule_errors(v: dict[str, Any]) -> dict[str, str]:
     errors: dict[str, str] = {}
     if not str(v.get("name") or "").strip():
         errors["name"] = _("Give the rule a name.")
-    type_error = _check_event_type(str(v.get("event_type") or ""))
+    type_error = event_type_check(str(v.get("event_type") or ""))
     if type_error:
         errors["event_type"] = type_error
     key, op, value = v.get("property_key") or "", v.get("operator") or "", v.get("property_value")
@@ -116,6 +119,19 @@ def _clean(values: dict[str, Any]) -> dict[str, Any]:
     if not values.get("property_key"):
         values.update(property_key="", operator="", property_value="")
     return values
+
+
+def engagement_rule_validate(
+    *, rule: EngagementRule | None = None, **fields: Any
+) -> dict[str, Any]:
+    """The values saving ``fields`` would store (into ``rule``, or a new rule), checked the
+    same way; nothing is written. ValidationError names each bad field."""
+    base = (
+        {f: getattr(rule, f) for f in RULE_FIELDS}
+        if rule is not None
+        else {"active": True, "daily_cap": None, "half_life_days": None}
+    )
+    return _clean(base | fields)
 
 
 @transaction.atomic
@@ -390,5 +406,6 @@ def rescore_run_execute(*, run: RescoreRun | None = None, actor: Actor = None) -
         contacts=summary.contacts,
         events=summary.events,
     )
+    transaction.on_commit(lambda: derived_rebuilt.send(sender=RescoreRun, name="engagement"))
     run.refresh_from_db()
     return run

@@ -11,17 +11,17 @@ from django.views.decorators.http import require_POST
 
 from renkei.accounts.forms import service_errors_to_form
 from renkei.contacts.models import Contact
+from renkei.scoring.backtest import PolicyLike
+from renkei.scoring.explain import contact_score_explain, score_explanation_data
 from renkei.scoring.forms import EngagementRuleForm
 from renkei.scoring.models import EngagementRule
-from renkei.scoring.selectors import (
-    contact_engagement_explain,
-    engagement_rules,
-    rescore_run_last,
-)
+from renkei.scoring.preview import Preview, rule_change_preview, rule_delete_preview
+from renkei.scoring.selectors import engagement_rules, rescore_run_last
 from renkei.scoring.services import (
     engagement_rule_create,
     engagement_rule_delete,
     engagement_rule_update,
+    engagement_rule_validate,
     rescore_run_enqueue,
 )
 
@@ -35,11 +35,34 @@ def rule_list(request: HttpRequest) -> HttpResponse:
     return render(request, "scoring/rule_list.html", context)
 
 
+def _wants_preview(request: HttpRequest) -> bool:
+    return request.method == "POST" and request.POST.get("action") == "preview"
+
+
+def _current_policy() -> PolicyLike:
+    from renkei.qualification.selectors import qualification_policy  # builds on scoring
+
+    return qualification_policy()
+
+
+def _rule_preview(form: EngagementRuleForm, rule: EngagementRule | None) -> Preview | None:
+    """The backtest of the form's values (None when a field is wrong; the form says which)."""
+    try:
+        values = engagement_rule_validate(rule=rule, **form.cleaned_data)
+    except ValidationError as exc:
+        service_errors_to_form(form, exc)
+        return None
+    return rule_change_preview(rule=rule, values=values, policy=_current_policy())
+
+
 @login_required
 @permission_required("scoring.add_engagementrule", raise_exception=True)
 def rule_create(request: HttpRequest) -> HttpResponse:
     form = EngagementRuleForm(request.POST if request.method == "POST" else None)
-    if form.is_valid():
+    preview = None
+    if form.is_valid() and _wants_preview(request):
+        preview = _rule_preview(form, None)
+    elif form.is_valid():
         try:
             engagement_rule_create(actor=request.user, **form.cleaned_data)
         except ValidationError as exc:
@@ -49,18 +72,22 @@ def rule_create(request: HttpRequest) -> HttpResponse:
                 request, _("The rule was created. Recompute all scores to apply it to past events.")
             )
             return redirect("scoring:rule_list")
-    return render(request, "scoring/rule_form.html", {"form": form, "rule": None})
+    context = {"form": form, "rule": None, "preview": preview}
+    return render(request, "scoring/rule_form.html", context)
 
 
 @login_required
 @permission_required("scoring.change_engagementrule", raise_exception=True)
 def rule_edit(request: HttpRequest, pk: int) -> HttpResponse:
     rule = get_object_or_404(EngagementRule, pk=pk)
+    preview = None
     if request.method != "POST":
         form = EngagementRuleForm(initial=EngagementRuleForm.initial_for(rule))
     else:
         form = EngagementRuleForm(request.POST)
-        if form.is_valid():
+        if form.is_valid() and _wants_preview(request):
+            preview = _rule_preview(form, rule)
+        elif form.is_valid():
             try:
                 engagement_rule_update(rule=rule, actor=request.user, **form.cleaned_data)
             except ValidationError as exc:
@@ -71,18 +98,25 @@ def rule_edit(request: HttpRequest, pk: int) -> HttpResponse:
                     _("The rule was saved. Recompute all scores to apply it to past events."),
                 )
                 return redirect("scoring:rule_list")
-    return render(request, "scoring/rule_form.html", {"form": form, "rule": rule})
+    context = {"form": form, "rule": rule, "preview": preview}
+    return render(request, "scoring/rule_form.html", context)
 
 
 @login_required
 @permission_required("scoring.delete_engagementrule", raise_exception=True)
 def rule_delete(request: HttpRequest, pk: int) -> HttpResponse:
     rule = get_object_or_404(EngagementRule, pk=pk)
-    if request.method == "POST":
+    if request.method == "POST" and not _wants_preview(request):
         engagement_rule_delete(rule=rule, actor=request.user)
         messages.success(request, _("The rule was deleted."))
         return redirect("scoring:rule_list")
-    return render(request, "scoring/rule_confirm_delete.html", {"rule": rule})
+    preview = (
+        rule_delete_preview(rule=rule, policy=_current_policy())
+        if _wants_preview(request)
+        else None
+    )
+    context = {"rule": rule, "preview": preview}
+    return render(request, "scoring/rule_confirm_delete.html", context)
 
 
 @require_POST
@@ -97,16 +131,6 @@ def rescore(request: HttpRequest) -> HttpResponse:
 @login_required
 @permission_required("contacts.view_contact", raise_exception=True)
 def contact_explain(request: HttpRequest, pk: int) -> JsonResponse:
-    """Why a contact has its engagement score: each rule's events and points now."""
-    contact = get_object_or_404(Contact, pk=pk)
-    lines = contact_engagement_explain(contact)
-    return JsonResponse(
-        {
-            "contact_id": contact.pk,
-            "score": contact.score,
-            "rules": [
-                {"rule": line.rule_name, "events": line.events, "points": round(line.points, 2)}
-                for line in lines
-            ],
-        }
-    )
+    """Why a contact has its score: the same JSON as the API's score-explanation."""
+    contact = get_object_or_404(Contact.objects.only("id"), pk=pk)
+    return JsonResponse(score_explanation_data(contact_score_explain(contact)))

@@ -11,7 +11,7 @@ The package's modules, in the order a write passes through them:
 - ``common``: errors, ``Actor``, ``KEEP``, audit helpers, the contact's search text;
 - ``companies``: company find / upsert / update / owner / delete;
 - ``contacts``: contact upsert / update / owner / edit / erase;
-- ``lifecycle``: ``contact_change_stage`` and the stage rules;
+- ``lifecycle``: ``contact_change_stage``, ``contacts_change_stage_bulk`` and the stage rules;
 - ``merge``: ``contact_merge``, ``company_merge``;
 - ``bulk``: ``contacts_ensure_for_emails`` for event ingestion;
 - ``bulk_upsert``: ``contacts_bulk_upsert``, the set-based create-or-update of CSV imports;
@@ -54,7 +54,7 @@ from renkei.contacts.services.contacts import (
     contact_update,
     contact_upsert,
 )
-from renkei.contacts.services.lifecycle import contact_change_stage
+from renkei.contacts.services.lifecycle import contact_change_stage, contacts_change_stage_bulk
 from renkei.contacts.services.merge import company_merge, contact_merge
 from renkei.contacts.services.touch import (
     UTM_KEYS,
@@ -96,6 +96,7 @@ __all__ = [
     "contact_update",
     "contact_upsert",
     "contacts_bulk_upsert",
+    "contacts_change_stage_bulk",
     "contacts_ensure_for_emails",
     "contacts_stamp_first_touch",
 ]

@@ -1,17 +1,20 @@
 """Contacts created in bulk, for event ingestion: set-based, no query per email."""
 
+from django.db import transaction
 from django.utils import timezone
 
 from renkei.contacts.models import Contact, LifecycleStage, LifecycleTransition
-from renkei.contacts.services.common import Actor
+from renkei.contacts.services.common import Actor, _derive_on_commit
 from renkei.lib import japanese as ja
 
 
+@transaction.atomic
 def contacts_ensure_for_emails(*, emails: set[str], actor: Actor, source: str) -> dict[str, int]:
     """Contact ids for normalised emails, creating the missing contacts in bulk (stage lead).
 
-    Set-based: three queries whatever the number of emails. Used by event ingestion,
-    where an event may identify a person Renkei has not seen yet.
+    Set-based: a fixed number of queries whatever the number of emails. Used by event
+    ingestion, where an event may identify a person Renkei has not seen yet. The new
+    contacts' derived data (fit, journey) is queued after commit.
     """
     if not emails:
         return {}
@@ -52,6 +55,7 @@ def contacts_ensure_for_emails(*, emails: set[str], actor: Actor, source: str) -
                 for cid in created.values()
             ]
         )
+        _derive_on_commit(created.values())  # a fit criterion may match a new lead already
         found.update(
             Contact.objects.filter(email_normalized__in=missing).values_list(
                 "email_normalized", "id"

@@ -6,7 +6,8 @@ chunk's contacts by normalised email, two to find its companies (by domain, by n
 name), bulk inserts of the new companies, contacts, stage transitions and audit entries,
 and one ``executemany`` UPDATE for the contacts that actually change. Nothing is written
 for a row that changes nothing, so importing the same file twice writes nothing the
-second time.
+second time. After commit, one ``contacts_derive_enqueue`` queues the derived data (fit,
+journey) of the contacts created or changed — and of those of companies filled in.
 
 The rows of a chunk behave exactly as if they were upserted one after the other, in
 order: the first row of a new email creates the contact, a later row with the same
@@ -49,6 +50,7 @@ from renkei.contacts.services.common import (
     CONTACT_PERSONAL_FIELDS,
     Actor,
     _actor_user,
+    _derive_on_commit,
     _jsonable,
 )
 from renkei.contacts.services.lifecycle import _unknown_stage
@@ -303,8 +305,11 @@ def _write(
             result.outcomes[row.index] = "updated" if changed else "unchanged"
     names = companies.names
     names.update(_company_names(states, known=names))
-    _insert_new(states, names, actor, source, campaign_id, now)
-    _update_changed(states, names, actor, now)
+    written = _insert_new(states, names, actor, source, campaign_id, now)
+    written += _update_changed(states, names, actor, now)
+    written += companies.filled_contact_ids()
+    # One enqueue for the chunk (a task per 1,000 contacts), after it committed.
+    _derive_on_commit(written)
     for row in rows:
         result.contact_ids[row.index] = states[row.key].id
     result.created = sum(1 for o in result.outcomes if o == "created")
@@ -620,6 +625,14 @@ class _Companies:
                 if name == "domain":
                     self.by_domain[new] = found
         return found
+
+    def filled_contact_ids(self) -> list[int]:
+        """The contacts of the existing companies this chunk filled in (one query): a
+        company's prefecture may change the fit of every contact it has."""
+        filled = [c.id for c in self.existing if c.changes]
+        if not filled:
+            return []
+        return list(Contact.objects.filter(company_id__in=filled).values_list("id", flat=True))
 
     def save(self, actor: Actor, now: datetime) -> None:
         if self.created:

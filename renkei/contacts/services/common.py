@@ -2,13 +2,15 @@
 field names, small audit helpers and the search text every contact carries."""
 
 import enum
+from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import models, transaction
 
+from renkei.contacts.derived import PROPERTIES, contacts_derive_enqueue
 from renkei.contacts.models import Company, Contact
 from renkei.lib import japanese as ja
 
@@ -113,3 +115,39 @@ def _company_or_none(company_id: int | None) -> Company | None:
 
 def _user_id(user: Any) -> int | None:
     return user.pk if user is not None else None
+
+
+class _DeriveOnCommit:
+    """The contacts whose fields a transaction changed: one enqueue when it commits."""
+
+    def __init__(self) -> None:
+        self.ids: set[int] = set()
+
+    def __call__(self) -> None:
+        if self.ids:
+            contacts_derive_enqueue(self.ids, PROPERTIES)
+
+
+def _derive_on_commit(contact_ids: Iterable[int] = ()) -> None:
+    """Queue the derived-data pipeline (fit, journey …) for these contacts after commit.
+
+    Services nest (``contact_upsert`` → ``company_upsert`` → ``company_update``, then
+    ``contact_update``): ids are gathered into the callback of an enclosing level whose
+    savepoints are all still open, so one service call queues once — one task per 1,000
+    contacts — not once per level or per row. Whatever such a callback holds commits or
+    rolls back together with it. Called without ids at the start of a service, it opens
+    the callback that the services it calls add to.
+    """
+    ids = {int(i) for i in contact_ids}
+    connection = transaction.get_connection()
+    if connection.in_atomic_block:
+        open_savepoints = set(connection.savepoint_ids)
+        for savepoints, callback, _robust in connection.run_on_commit:
+            if isinstance(callback, _DeriveOnCommit) and savepoints <= open_savepoints:
+                callback.ids |= ids
+                return
+    elif not ids:
+        return
+    callback = _DeriveOnCommit()
+    callback.ids = ids
+    transaction.on_commit(callback)

@@ -16,6 +16,7 @@ from renkei.contacts.services.common import (
     Actor,
     Conflict,
     _contacts_refresh_search_text,
+    _derive_on_commit,
     _diff,
     _jsonable,
     _Keep,
@@ -110,8 +111,11 @@ def company_update(*, company: Company, actor: Actor, **data: Any) -> Company:
             company.save()
     except IntegrityError:  # the domain's unique constraint, lost a race
         raise Conflict({"domain": _("another company already has this domain")}) from None
+    contact_ids = list(company.contacts.values_list("pk", flat=True))
     if "name" in changes:
-        _contacts_refresh_search_text(list(company.contacts.values_list("pk", flat=True)))
+        _contacts_refresh_search_text(contact_ids)
+    # Its contacts' fit and journey may read what changed (industry, size, prefecture).
+    _derive_on_commit(contact_ids)
     audit_record(
         actor=actor,
         action="company.update",
@@ -164,4 +168,5 @@ def company_delete(*, company: Company, actor: Actor) -> None:
     contact_ids = list(company.contacts.values_list("pk", flat=True))
     company.delete()
     _contacts_refresh_search_text(contact_ids)
+    _derive_on_commit(contact_ids)  # they lost the company's industry, size, prefecture
     audit_record(actor=actor, action="company.delete", object_type="company", object_id=company_id)

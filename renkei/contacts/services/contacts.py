@@ -20,6 +20,7 @@ from renkei.contacts.services.common import (
     ReferenceNotFound,
     _actor_user,
     _company_or_none,
+    _derive_on_commit,
     _diff,
     _jsonable,
     _Keep,
@@ -95,6 +96,7 @@ def contact_upsert(
     company_keys = {k: data.pop(k) for k in ("company_name", "company_domain") if k in data}
     if "owner_id" in data:
         raise ValidationError({"owner_id": "pass owner= (a user) to contact_upsert"})
+    _derive_on_commit()  # the company and contact writes below queue together
     clean = _clean_contact_data({"email": email, **data})
     source = _field_text(source, "source", 64)
     stage_reason = _field_text(stage_reason, "reason", 2000)
@@ -138,6 +140,7 @@ def contact_upsert(
                 object_id=contact.pk,
                 changes=_jsonable(_creation_changes(contact)),
             )
+            _derive_on_commit([contact.pk])
             return contact, True
     clean.pop("email")
     fill = {k: v for k, v in clean.items() if v not in ("", None, {})}
@@ -193,6 +196,7 @@ def contact_update(*, contact: Contact, actor: Actor, **data: Any) -> Contact:
         object_id=contact.pk,
         changes=_jsonable(changes),
     )
+    _derive_on_commit([contact.pk])
     return contact
 
 

@@ -9,6 +9,7 @@ from django.db.models import Max
 from django.utils.translation import gettext as _
 
 from renkei.accounts.services import audit_record
+from renkei.contacts.derived import EVENTS, contacts_derive_enqueue
 from renkei.contacts.models import Company, Contact
 from renkei.contacts.services.common import (
     COMPANY_FIELDS,
@@ -17,6 +18,7 @@ from renkei.contacts.services.common import (
     ReferenceNotFound,
     _company_or_none,
     _contacts_refresh_search_text,
+    _derive_on_commit,
     _jsonable,
     _search_text,
 )
@@ -45,14 +47,7 @@ def contact_merge(*, winner: Contact, loser: Contact, actor: Actor) -> Contact:
     if len(locked) != 2:
         raise ReferenceNotFound({"other_id": _("the contact no longer exists")})
     winner, loser = locked[winner.pk], locked[loser.pk]
-    moved: dict[str, int] = {}
-    for relation in Contact._meta.related_objects:
-        if relation.one_to_many or relation.one_to_one:
-            model = relation.related_model
-            assert not isinstance(model, str)  # "self" only on models pointing at themselves
-            field = relation.field.name
-            count = model._default_manager.filter(**{field: loser}).update(**{field: winner})
-            moved[f"{model._meta.label_lower}.{field}"] = count
+    moved = _move_related_rows(Contact, loser, winner)
     fill = {
         f: getattr(loser, f)
         for f in (*CONTACT_PERSONAL_FIELDS, "company_id", "source", "first_campaign_id")
@@ -93,6 +88,10 @@ def contact_merge(*, winner: Contact, loser: Contact, actor: Actor) -> Contact:
         },
         reason=f"merged contact #{loser_id}; moved {moved}",
     )
+    _derive_on_commit([winner.pk])  # fields filled in, events and properties merged
+    # The loser's events now count for the winner: its engagement and last activity too.
+    winner_id = winner.pk
+    transaction.on_commit(lambda: contacts_derive_enqueue([winner_id], EVENTS))
     if _further_in_funnel(loser_stage, winner.lifecycle_stage):
         contact_change_stage(
             contact=winner,
@@ -119,7 +118,15 @@ def _move_related_rows(
             related = relation.related_model
             assert not isinstance(related, str)  # "self" only on models pointing at themselves
             field = relation.field.name
-            count = related._default_manager.filter(**{field: old}).update(**{field: new})
+            rows = related._default_manager.filter(**{field: old})
+            if relation.one_to_one and related._default_manager.filter(**{field: new}).exists():
+                # One row per record (a contact's journey stage …): ``new`` keeps its own;
+                # moving the other would break the unique key. Derived rows are recomputed
+                # for the merged record after commit.
+                rows.delete()
+                count = 0
+            else:
+                count = rows.update(**{field: new})
             moved[f"{related._meta.label_lower}.{field}"] = count
     return moved
 
@@ -157,6 +164,8 @@ def company_merge(*, keep: Company, merge: Company, actor: Actor) -> Company:
     if keep.name != merge_name:
         # The contacts' search text holds their company's name.
         _contacts_refresh_search_text(moved_contacts)
+    # The moved contacts have another company; all of keep's may see fields filled in.
+    _derive_on_commit(keep.contacts.values_list("pk", flat=True) if fill else moved_contacts)
     audit_record(
         actor=actor,
         action="company.merge",

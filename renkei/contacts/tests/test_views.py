@@ -487,8 +487,9 @@ def test_contact_page_queries_do_not_grow_with_history(
         event_record_one(contact=taro, type="page_view", properties={"url": f"/p/{i}"})
     client = _client(sales_rep)
     url = reverse("contacts:detail", args=[taro.pk])
-    # The panels later apps add (consents, persona fit, journey) cost a fixed few more.
-    with django_assert_max_num_queries(14):
+    # The panels later apps add (consents, persona fit, journey, engagement with its top
+    # events, MQL decision) cost a fixed few more.
+    with django_assert_max_num_queries(16):
         response = client.get(url)
     assert len(response.context["timeline"]) == views.TIMELINE_PAGE_SIZE
 

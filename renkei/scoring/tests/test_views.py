@@ -150,12 +150,12 @@ def test_rescore_command_prints_what_it_did(db: Any) -> None:
 
 def test_explain_json_lists_each_rule(viewer: User) -> None:
     lead = contact()
-    rule(name="visits", points=2)
+    rule_id = rule(name="visits", points=2).pk
     events(lead, ("page_view", lead.created_at, {}))
     call_command("rescore", stdout=StringIO())
     body = _client(viewer).get(reverse("scoring:contact_explain", args=[lead.pk])).json()
     assert body["score"] == 2
-    assert body["rules"] == [{"rule": "visits", "events": 1, "points": 2.0}]
+    assert body["rules"] == [{"rule_id": rule_id, "rule": "visits", "events": 1, "points": 2.0}]
 
 
 def test_the_page_speaks_japanese_first(viewer: User) -> None:
