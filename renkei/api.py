@@ -101,11 +101,13 @@ def require_perm(request: HttpRequest, perm: str) -> None:
 def _register_routers() -> None:
     from renkei.contacts.api import companies_router, contacts_router
     from renkei.events.api import router as events_router
+    from renkei.handoff.api import router as handoff_router
     from renkei.scoring.api import router as scoring_router
 
     api.add_router("/contacts", contacts_router)
     api.add_router("/companies", companies_router)
     api.add_router("/events", events_router)
+    api.add_router("/handoff", handoff_router)
     api.add_router("/contacts", scoring_router)
 
 

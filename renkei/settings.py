@@ -75,6 +75,9 @@ INSTALLED_APPS = [
     "renkei.personas",
     "renkei.qualification",
     "renkei.journey",
+    "renkei.handoff",
+    "renkei.sla",
+    "renkei.deals",
     "renkei.demo",
 ]
 
@@ -181,6 +184,13 @@ EMAIL_USE_SSL = envbool("EMAIL_USE_SSL")
 EMAIL_TIMEOUT = envint("EMAIL_TIMEOUT", 10)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "renkei@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# Hand-off webhooks never go to loopback/private/link-local hosts unless this is set
+# (an internal chat server); the timeout keeps a slow endpoint from holding a worker.
+RENKEI_WEBHOOK_ALLOW_PRIVATE = envbool("RENKEI_WEBHOOK_ALLOW_PRIVATE")
+RENKEI_WEBHOOK_TIMEOUT = envint("RENKEI_WEBHOOK_TIMEOUT", 5)
+# The site's address for links in notification emails (https://renkei.example.co.jp).
+RENKEI_SITE_URL = os.environ.get("RENKEI_SITE_URL", "")
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = envbool("SECURE_COOKIES")

@@ -17,6 +17,9 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("personas/", include("renkei.personas.urls")),
     path("journey/", include("renkei.journey.urls")),
     path("qualification/", include("renkei.qualification.urls")),
+    path("handoff/", include("renkei.handoff.urls")),
+    path("sla/", include("renkei.sla.urls")),
+    path("deals/", include("renkei.deals.urls")),
     # Public capture endpoints: /f/ (web forms) and /t/ (tracking); CORS applies to these.
     path("", include("renkei.capture.urls")),
     path("", include("renkei.tracking.urls")),

@@ -31,6 +31,11 @@ _VIEW = [
     "personas.view_persona",
     "journey.view_journeystage",
     "qualification.view_qualificationpolicy",
+    "sla.view_slaagreement",
+    "sla.view_businesscalendar",
+    "deals.view_deal",
+    "deals.view_pipeline",
+    "handoff.view_routingrule",
 ]
 _EDIT_PEOPLE = [
     "contacts.add_contact",
@@ -67,6 +72,14 @@ _CAMPAIGNS = [
     "journey.delete_journeystage",
     "qualification.change_qualificationpolicy",
     "qualification.run_qualification",
+    # The SLA: marketing drafts and signs its side; compliance shows both sides.
+    "sla.add_slaagreement",
+    "sla.change_slaagreement",
+    "sla.approve_slaagreement",
+    "sla.view_sla_compliance",
+    # Marketing sees what sales made of its leads and fixes the data-quality rejections.
+    "handoff.view_handoff_results",
+    "handoff.resolve_queue",
 ]
 _MANAGE = [
     "contacts.assign_owner",
@@ -74,6 +87,16 @@ _MANAGE = [
     "contacts.delete_contact",
     "contacts.delete_company",
     "accounts.view_auditentry",
+    "sla.change_businesscalendar",
+    "deals.change_any_deal",
+    "deals.add_pipeline",
+    "deals.change_pipeline",
+    "handoff.view_assignment",
+    "handoff.reassign_lead",
+    "handoff.add_routingrule",
+    "handoff.change_routingrule",
+    "handoff.delete_routingrule",
+    "handoff.change_repsettings",
 ]
 
 # Users are deactivated, never deleted: their names stay on the audit trail and timelines.
@@ -81,12 +104,17 @@ _USERS = ["auth.view_user", "auth.add_user", "auth.change_user"]
 # Public capture: which sites may post forms and tracking, where forms may redirect.
 _SITE = ["capture.change_capturesettings"]
 
+# Sales reps create deals and change their own; _MANAGE adds everyone's and the pipelines.
+_DEALS = ["deals.add_deal", "deals.change_deal"]
+# Reps (and managers who carry leads) accept, reject and log touches on their own leads.
+_LEADS = ["handoff.work_lead"]
+
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     VIEWER: _VIEW,
-    SALES: [*_VIEW, *_EDIT_PEOPLE, "contacts.assign_owner"],
+    SALES: [*_VIEW, *_EDIT_PEOPLE, "contacts.assign_owner", *_DEALS, *_LEADS],
     MARKETING: [*_VIEW, *_EDIT_PEOPLE, *_CAMPAIGNS, "contacts.merge_contact"],
-    MANAGER: [*_VIEW, *_EDIT_PEOPLE, *_CAMPAIGNS, *_MANAGE],
-    ADMIN: [*_VIEW, *_EDIT_PEOPLE, *_CAMPAIGNS, *_MANAGE, *_USERS, *_SITE],
+    MANAGER: [*_VIEW, *_EDIT_PEOPLE, *_CAMPAIGNS, *_MANAGE, *_DEALS, *_LEADS],
+    ADMIN: [*_VIEW, *_EDIT_PEOPLE, *_CAMPAIGNS, *_MANAGE, *_DEALS, *_LEADS, *_USERS, *_SITE],
 }
 
 

@@ -72,9 +72,9 @@ MARKETING_MIX = (
 )  # fmt: skip
 SALES_MIX = (
     *MARKETING_MIX[:4], ("webinar_attended", 3), ("trade_show_visit", 1),
-    ("call", 14), ("meeting", 6), ("note", 6),
+    ("call", 14), ("email_sent", 8), ("meeting", 6), ("note", 6),
 )  # fmt: skip
-SALES_TYPES = {"call", "meeting", "note"}
+SALES_TYPES = {"call", "email_sent", "meeting", "note"}
 FIRST_TOUCH_TYPE = {
     "trade_show": "trade_show_visit", "webinar": "webinar_attended", "email": "email_click",
 }  # fmt: skip
@@ -183,7 +183,13 @@ class PropertyPools:
             for p in v.MEETING_PLACES
         ]
         self.note = [_json({"text": text}) for text in v.NOTES]
-        self.by_sales_type = {"call": self.call, "meeting": self.meeting, "note": self.note}
+        self.email_sent = [_json({"subject": s}) for s in v.SALES_EMAIL_SUBJECTS]
+        self.by_sales_type = {
+            "call": self.call,
+            "email_sent": self.email_sent,
+            "meeting": self.meeting,
+            "note": self.note,
+        }
         self.deal_properties = [
             _json({"budget": b, "timeline": t}) for b in v.BUDGETS for t in v.TIMELINES
         ]

@@ -15,6 +15,7 @@ class EventType(models.TextChoices):
     TRADE_SHOW_VISIT = "trade_show_visit", _("Trade-show visit (展示会)")
     CALL = "call", _("Call")
     MEETING = "meeting", _("Meeting")
+    EMAIL_SENT = "email_sent", _("Email sent")
     NOTE = "note", _("Note")
 
 

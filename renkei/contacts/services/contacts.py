@@ -1,5 +1,6 @@
 """Writes to contacts: create-or-update by email, edit, owner, erase."""
 
+from collections.abc import Mapping
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -219,6 +220,39 @@ def contact_assign_owner(
         )
     contact.owner = owner  # type: ignore[assignment]
     return contact
+
+
+@transaction.atomic
+def contacts_assign_owner_bulk(
+    *, owners: Mapping[int, int | None], actor: Actor, reason: str = ""
+) -> list[int]:
+    """Give many contacts an owner each (contact id → user id); audited like
+    ``contact_assign_owner``. Set-based: one read, one UPDATE per distinct owner, one
+    insert of audit entries. Returns the ids whose owner changed."""
+    old = dict(
+        Contact.objects.filter(pk__in=list(owners)).values_list("pk", "owner_id").order_by("pk")
+    )
+    changed = {pk: new for pk, new in owners.items() if pk in old and old[pk] != new}
+    by_owner: dict[int | None, list[int]] = {}
+    for pk, new in changed.items():
+        by_owner.setdefault(new, []).append(pk)
+    now = timezone.now()
+    for new, pks in by_owner.items():
+        Contact.objects.filter(pk__in=pks).update(owner_id=new, updated_at=now)
+    user = _actor_user(actor)
+    AuditEntry.objects.bulk_create(
+        AuditEntry(
+            action="contact.owner",
+            object_type="contact",
+            object_id=pk,
+            changes={"owner_id": [old[pk], new]},
+            reason=reason,
+            actor=user,
+            actor_label=user.get_username() if user else "system",
+        )
+        for pk, new in changed.items()
+    )
+    return sorted(changed)
 
 
 @transaction.atomic
