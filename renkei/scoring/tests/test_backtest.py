@@ -9,10 +9,11 @@ from typing import Any
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from renkei.contacts.models import Contact
+from renkei.events.models import Event
 from renkei.personas.models import ContactPersona, Persona, PersonaVersion, VersionStatus
 from renkei.scoring import backtest
 from renkei.scoring.backtest import (
@@ -22,9 +23,10 @@ from renkei.scoring.backtest import (
     snapshot_build,
     snapshot_load,
 )
-from renkei.scoring.models import EngagementRule
+from renkei.scoring.models import ContactEngagement, EngagementRule
 from renkei.scoring.services import engagement_rescore_all
 from renkei.scoring.tests.factories import contact, events, rule
+from renkei.scoring.tests.test_scoring import events_st, rules_st
 
 NOW = datetime(2026, 6, 1, 3, 0, tzinfo=UTC)
 DAY = timedelta(days=1)
@@ -330,3 +332,37 @@ def timezone_now() -> datetime:
     from django.utils import timezone
 
     return timezone.now()
+
+
+@settings(
+    max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(rules=rules_st, rows=events_st)
+def test_on_random_data_the_snapshot_scores_as_the_full_rescore(
+    db: Any, rules: list[dict[str, Any]], rows: list[tuple[int, str, int, str]]
+) -> None:
+    for model in (Event, ContactEngagement, EngagementRule):
+        model.objects.all().delete()
+    Contact.objects.update(score=0)
+    backtest._cache.clear()
+    leads = [contact(n) for n in range(3)]
+    for i, spec in enumerate(rules):
+        extra = (
+            {"property_key": "url", "operator": spec["operator"], "property_value": spec["url"]}
+            if spec["url"]
+            else {}
+        )
+        cap = None if spec["cap_events"] is None else spec["cap_events"] * abs(spec["points"])
+        rule(name=f"r{i}", event_type=spec["event_type"], points=spec["points"],
+             daily_cap=cap, half_life_days=spec["half_life_days"], **extra)  # fmt: skip
+    for cid, kind, minutes, url in rows:
+        at = (NOW - timedelta(minutes=minutes)).replace(microsecond=0)
+        events(leads[cid], (kind, at, {"url": url}))
+    engagement_rescore_all(now=NOW)
+    snapshot = snapshot_build(now=NOW)
+    scored = dict(
+        zip(
+            snapshot.contact_ids.tolist(), backtest.scores(snapshot, _rules()).tolist(), strict=True
+        )
+    )
+    assert scored == dict(Contact.objects.values_list("id", "score"))

@@ -280,3 +280,47 @@ def _state() -> tuple[list[tuple[Any, ...]], list[tuple[int, int]]]:
         list(rows.values_list("contact_id", "rule_id", "events", "points")),
         list(Contact.objects.order_by("id").values_list("id", "score")),
     )
+
+
+# ---- decay is monotone ----------------------------------------------------------------------
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    rules=rules_st,
+    rows=events_st,
+    later_days=st.lists(st.floats(0, 400), min_size=2, max_size=5),
+)
+def test_without_new_events_decay_only_shrinks_a_score_toward_zero(
+    db: Any, rules: list[dict[str, Any]], rows: list[tuple[int, str, int, str]],
+    later_days: list[float],
+) -> None:  # fmt: skip
+    """Per rule, a contribution keeps its sign and never grows in size as time passes, so a
+    contact with only positive (negative) rules never gains (loses) without new events; the
+    full rescore at a later time agrees with the stored contributions decayed to it."""
+    for model in (Event, ContactEngagement, EngagementRule):
+        model.objects.all().delete()
+    Contact.objects.update(score=0)
+    lead = contact(0)
+    for i, spec in enumerate(rules):
+        rule(name=f"r{i}", event_type=spec["event_type"], points=spec["points"],
+             half_life_days=spec["half_life_days"])  # fmt: skip
+    for _cid, kind, minutes, url in rows:
+        events(lead, (kind, NOW - timedelta(minutes=minutes), {"url": url}))
+    contacts_rescore(contact_ids=[lead.pk], now=NOW)
+    moments = [NOW + timedelta(days=d) for d in sorted(later_days)]
+    for earlier, later in itertools.pairwise(moments):
+        before = {x.rule_id: x.points for x in contact_engagement_explain(lead, now=earlier)}
+        after = {x.rule_id: x.points for x in contact_engagement_explain(lead, now=later)}
+        for rule_id, points in before.items():
+            assert abs(after[rule_id]) <= abs(points) + 1e-9
+            assert after[rule_id] * points >= 0
+    last = moments[-1]
+    engagement_rescore_all(now=last)
+    assert _score(lead) == round_half_away(contact_engagement_score(lead, now=last))
+
+
+def round_half_away(value: float) -> int:
+    return int(math.copysign(math.floor(abs(value) + 0.5), value))
