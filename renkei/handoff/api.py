@@ -74,7 +74,15 @@ def inbox(request: HttpRequest) -> Any:
 
 @router.post(
     "/assignments/{assignment_id}/accept",
-    response={200: DecisionOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut},
+    response={
+        200: DecisionOut,
+        400: ErrorOut,
+        401: ErrorOut,
+        403: ErrorOut,
+        404: ErrorOut,
+        409: ErrorOut,
+        422: ErrorOut,
+    },
 )
 def accept(request: HttpRequest, assignment_id: int = Path(..., ge=1, le=MAX_ID)) -> Any:
     """Accept a lead assigned to you: the contact becomes SAL."""
@@ -86,6 +94,7 @@ def accept(request: HttpRequest, assignment_id: int = Path(..., ge=1, le=MAX_ID)
     "/assignments/{assignment_id}/reject",
     response={
         200: DecisionOut,
+        400: ErrorOut,
         401: ErrorOut,
         403: ErrorOut,
         404: ErrorOut,
