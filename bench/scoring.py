@@ -6,8 +6,9 @@
 
 For each database, in a fresh one (an SQLite file in a temporary directory; a throwaway
 PostgreSQL database, dropped at the end): migrate, seed the demo data set
-(``demo_seed(contacts=N, seed=1, events_per_contact=K, force=True)``) and a few realistic
-rules in one subprocess, then in a second, fresh subprocess time
+(``demo_seed(contacts=N, seed=1, events_per_contact=K, force=True)``) with its seven
+engagement rules (``renkei.demo.scoring.DEMO_RULES``) in one subprocess, then in a second,
+fresh subprocess time
 ``engagement_rescore_all()`` (``full_rescore_s``, the production path: SQL scan by contact
 range, numpy, one swap transaction) and read its peak RSS (``peak_rss_mb``), then load
 (contact id, type code, time) of the same events into numpy and time the same weighted,
@@ -29,21 +30,9 @@ from pathlib import Path
 from typing import Any
 
 from bench._common import run, throwaway_database
+from renkei.demo.scoring import DEMO_RULES
 
-RULES: tuple[dict[str, Any], ...] = (
-    {"name": "ページ閲覧", "event_type": "page_view", "points": 1, "daily_cap": 5,
-     "half_life_days": 30.0},
-    {"name": "料金ページ", "event_type": "page_view", "points": 10, "property_key": "url",
-     "operator": "contains", "property_value": "/pricing/", "daily_cap": 10,
-     "half_life_days": 30.0},
-    {"name": "メール開封", "event_type": "email_open", "points": 2, "half_life_days": 14.0},
-    {"name": "メールクリック", "event_type": "email_click", "points": 5, "half_life_days": 30.0},
-    {"name": "フォーム送信", "event_type": "form_submit", "points": 20, "half_life_days": 60.0},
-    {"name": "ウェビナー参加", "event_type": "webinar_attended", "points": 25,
-     "half_life_days": 90.0},
-    {"name": "展示会来場", "event_type": "trade_show_visit", "points": 30,
-     "half_life_days": 90.0},
-)  # fmt: skip
+RULES = DEMO_RULES  # demo_seed creates them
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -125,11 +114,8 @@ def _seed(contacts: int, events_per_contact: float) -> None:
     from django.db import connection
 
     from renkei.demo.services import demo_seed
-    from renkei.scoring.services import engagement_rule_create
 
     demo_seed(contacts=contacts, seed=1, events_per_contact=events_per_contact, force=True)
-    for rule in RULES:
-        engagement_rule_create(actor=None, **rule)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
 

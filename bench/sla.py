@@ -11,7 +11,8 @@ capacities and weights, and four routing rules (a region, an industry, a company
 round robin); put every contact at MQL. Then, in a fresh process:
 
 - ``route_10k_s``: ``mqls_route()`` of all those MQLs at once (assignments, owners, the
-  records of which rule chose whom, ``lead_assigned`` and the SLA clocks it starts);
+  records of which rule chose whom, and the three SLA clocks of each under an approved
+  agreement);
   ``route_floor_s`` is a raw ``executemany`` of as many rows into a copy of the
   assignments table (the floor);
 - ``breach_scan_s``: with ``--clocks`` open clocks of which ``--due`` are past due,
@@ -123,6 +124,7 @@ def _seed(mqls: int, reps: int) -> None:
     from renkei.contacts.models import Contact
     from renkei.demo.services import demo_seed
     from renkei.handoff.models import RepSettings, RoutingRule
+    from renkei.sla.services import agreement_approve, agreement_create
 
     demo_seed(contacts=mqls, seed=1, events_per_contact=0.5, force=True)
     users = []
@@ -141,6 +143,17 @@ def _seed(mqls: int, reps: int) -> None:
     for position, (name, conditions, members) in enumerate(rules):
         rule = RoutingRule.objects.create(name=name, position=position, **conditions)
         rule.reps.set(members)
+    # An approved agreement, so each assignment starts its three SLA clocks.
+    marketer = User.objects.get(username="marketing")
+    manager = User.objects.get(username="manager")
+    agreement = agreement_create(
+        terms={"period": "month", "mql_commitment": mqls, "min_acceptance_rate": 50,
+               "first_touch_hours": 4, "decision_hours": 8, "attempts_required": 3,
+               "attempts_days": 5},
+        actor=marketer,
+    )  # fmt: skip
+    agreement_approve(agreement=agreement, side="marketing", actor=marketer)
+    agreement_approve(agreement=agreement, side="sales", actor=manager)
     # Every contact becomes an MQL at the same moment, none assigned yet (the demo data set
     # assigned owners; named accounts keep theirs, the rest go through the rules).
     Contact.objects.update(lifecycle_stage="mql", owner=None)
@@ -157,6 +170,7 @@ def _measure(clocks: int, due: int) -> dict[str, Any]:
     from renkei.handoff.models import Assignment
     from renkei.handoff.routing import mqls_route
     from renkei.sla.bench_support import open_clocks_bulk_create
+    from renkei.sla.models import SlaClock
     from renkei.sla.services import sla_breaches_scan
 
     ids = list(Contact.objects.filter(lifecycle_stage="mql").values_list("id", flat=True))
@@ -164,6 +178,7 @@ def _measure(clocks: int, due: int) -> dict[str, Any]:
     routed = mqls_route(ids)
     route_s = time.perf_counter() - began
     assigned = Assignment.objects.count()
+    clocks_started = SlaClock.objects.count()
     route_floor_s = _route_floor(len(ids))
 
     rep = User.objects.filter(username__startswith="bench-rep-").order_by("id").first()
@@ -186,6 +201,7 @@ def _measure(clocks: int, due: int) -> dict[str, Any]:
         "route_ratio": round(route_s / route_floor_s, 1),
         "mqls_routed": getattr(routed, "assigned", assigned),
         "assignments": assigned,
+        "clocks_started": clocks_started,
         "breach_scan_s": round(scan_s, 3),
         "scan_floor_s": round(scan_floor_s, 4),
         "idle_scan_s": round(idle_s, 4),

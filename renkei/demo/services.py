@@ -32,6 +32,7 @@ from renkei.demo.people import (
     PeopleGenerator,
     PropertyPools,
 )
+from renkei.demo.scoring import demo_scoring_ensure
 from renkei.demo.world import (
     CAMPAIGN_COLUMNS,
     COMPANY_COLUMNS,
@@ -185,6 +186,7 @@ def demo_seed(
         writer.reset_sequences(Company, Campaign, Contact, Visitor)
         _analyze()
     demo_capture_ensure(seed=seed)
+    demo_scoring_ensure()
     summary.seconds = round(time.perf_counter() - started, 2)
     audit_record(
         actor=None,

@@ -341,20 +341,24 @@ def _tallies_write(context: RoutingContext) -> None:
 def assignments_announce(
     made: list[tuple[int, int, int]], assigned_at: datetime, previous: int | None = None
 ) -> None:
-    """After commit: ``lead_assigned`` per assignment, and one notification task."""
-    from renkei.handoff.signals import lead_assigned
+    """After commit: one ``leads_assigned`` for them all, and one notification task."""
+    from renkei.handoff.signals import leads_assigned
     from renkei.handoff.tasks import notify_assignments
 
-    for assignment_id, contact_id, user_id in made:
-        lead_assigned.send(
-            sender=Assignment,
-            contact_id=contact_id,
-            user_id=user_id,
-            assignment_id=assignment_id,
-            assigned_at=assigned_at,
-            previous_user_id=previous,
-        )
     if made:
+        leads_assigned.send(
+            sender=Assignment,
+            assignments=[
+                {
+                    "contact_id": contact_id,
+                    "user_id": user_id,
+                    "assignment_id": assignment_id,
+                    "assigned_at": assigned_at,
+                    "previous_user_id": previous,
+                }
+                for assignment_id, contact_id, user_id in made
+            ],
+        )
         notify_assignments.enqueue([a for a, _c, _u in made])
 
 

@@ -152,7 +152,7 @@ def assignment_reassign(
     *, assignment: Assignment, to_user: AbstractBaseUser, actor: Actor, reason: str = ""
 ) -> Assignment:
     """A manager hands an open lead to another rep: the old assignment is closed as
-    re-assigned, a new one records the previous rep, and ``lead_assigned`` is sent."""
+    re-assigned, a new one records the previous rep, and ``leads_assigned`` is sent."""
     if not to_user.is_active:
         raise ValidationError({"user": _("this user is deactivated")})
     current = Assignment.objects.select_for_update().filter(pk=assignment.pk).first()

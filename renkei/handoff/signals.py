@@ -2,6 +2,8 @@
 
 from django.dispatch import Signal
 
-# Sent after commit when an MQL is assigned to a sales rep (first time or re-assignment):
-# contact_id, user_id, assignment_id, assigned_at, previous_user_id (None the first time).
-lead_assigned = Signal()
+# Sent once after each commit that assigned MQLs to sales reps (first time or
+# re-assignment): assignments, a list of dicts with contact_id, user_id, assignment_id,
+# assigned_at and previous_user_id (None the first time). One signal for a whole routing
+# chunk, so receivers work in sets.
+leads_assigned = Signal()

@@ -5,7 +5,7 @@ per-lead clocks and the breaches found on them.
 rows are its days off besides Japanese public holidays. ``SlaAgreement`` rows are versions:
 editable while draft, active once a marketing-side and a different sales-side user have
 approved (at most one active, enforced by the database). ``SlaClock`` rows are started per
-assignment (``renkei.handoff``'s ``lead_assigned``) and kind; ``SlaBreach`` records each
+assignment (``renkei.handoff``'s ``leads_assigned``) and kind; ``SlaBreach`` records each
 clock found past due by the scan.
 """
 

@@ -13,6 +13,7 @@ assignment on. The first one meets ``first_touch``; the K-th meets ``attempts``.
 disqualified also closes the touch clocks (nobody must call a rejected lead).
 """
 
+import functools
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -419,6 +420,14 @@ def sla_clocks_start(assignments: Iterable[Assignment]) -> int:
     )
     now = timezone.now()
     clocks: list[SlaClock] = []
+    # A routing chunk assigns its leads at one moment: each deadline is computed once.
+    first_touch_due = functools.cache(
+        lambda at: business_add(spec, at, float(agreement.first_touch_hours))
+    )
+    attempts_due = functools.cache(lambda at: business_day_end(spec, at, agreement.attempts_days))
+    decision_due = functools.cache(
+        lambda at: business_add(spec, at, float(agreement.decision_hours))
+    )
     for a in items:
         common = {
             "assignment_id": a.assignment_id,
@@ -430,14 +439,14 @@ def sla_clocks_start(assignments: Iterable[Assignment]) -> int:
         clocks.append(
             SlaClock(
                 kind=ClockKind.FIRST_TOUCH,
-                due_at=business_add(spec, a.assigned_at, float(agreement.first_touch_hours)),
+                due_at=first_touch_due(a.assigned_at),
                 **common,
             )
         )
         clocks.append(
             SlaClock(
                 kind=ClockKind.ATTEMPTS,
-                due_at=business_day_end(spec, a.assigned_at, agreement.attempts_days),
+                due_at=attempts_due(a.assigned_at),
                 attempts_required=agreement.attempts_required,
                 **common,
             )
@@ -446,7 +455,7 @@ def sla_clocks_start(assignments: Iterable[Assignment]) -> int:
             clocks.append(
                 SlaClock(
                     kind=ClockKind.DECISION,
-                    due_at=business_add(spec, a.assigned_at, float(agreement.decision_hours)),
+                    due_at=decision_due(a.assigned_at),
                     **common,
                 )
             )

@@ -201,6 +201,24 @@ def test_command_skips_a_loaded_database_with_if_empty_and_prints_logins() -> No
     assert Contact.objects.count() == 25
 
 
+@pytest.mark.django_db
+def test_the_demo_comes_scored_with_its_rules_and_backtest_data() -> None:
+    from renkei.demo.scoring import DEMO_RULES
+    from renkei.scoring.backtest import snapshot_load
+    from renkei.scoring.models import EngagementRule
+
+    out = StringIO()
+    call_command("seed_demo", "--contacts", "40", "--no-progress", stdout=out)
+    assert EngagementRule.objects.count() == len(DEMO_RULES)
+    assert Contact.objects.filter(score__gt=0).exists()
+    assert "rescored 40 contacts" in out.getvalue()
+    assert snapshot_load().contacts == 40
+    # A second data set added with --force keeps the rules the site has.
+    call_command("seed_demo", "--contacts", "5", "--force", "--no-progress", "--no-rescore",
+                 stdout=StringIO())  # fmt: skip
+    assert EngagementRule.objects.count() == len(DEMO_RULES)
+
+
 @pytest.mark.django_db(transaction=True)
 def test_bulk_load_builds_indexes_at_the_end_and_repairs_missing_ones() -> None:
     summary = seed(contacts=60, bulk_load=True)  # generated in a child process

@@ -141,20 +141,20 @@ def test_reassignment_announces_the_previous_rep(
     manager: User,
     django_capture_on_commit_callbacks: Any,
 ) -> None:
-    from renkei.handoff.signals import lead_assigned
+    from renkei.handoff.signals import leads_assigned
 
     seen: list[dict[str, Any]] = []
 
-    def listen(sender: Any, **kwargs: Any) -> None:
-        seen.append(kwargs)
+    def listen(sender: Any, assignments: list[dict[str, Any]], **kwargs: Any) -> None:
+        seen.extend(assignments)
 
     a = _assigned_to(sales_rep)
-    lead_assigned.connect(listen)
+    leads_assigned.connect(listen)
     try:
         with django_capture_on_commit_callbacks(execute=True):
             assignment_reassign(assignment=a, to_user=sales_rep2, actor=manager)
     finally:
-        lead_assigned.disconnect(listen)
+        leads_assigned.disconnect(listen)
     assert seen[-1]["user_id"] == sales_rep2.pk and seen[-1]["previous_user_id"] == sales_rep.pk
     assert AuditEntry.objects.filter(action="handoff.reassign", object_id=a.contact_id).exists()
 

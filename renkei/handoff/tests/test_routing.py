@@ -156,21 +156,21 @@ def test_becoming_mql_queues_routing(db: Any, django_capture_on_commit_callbacks
 def test_assignment_sets_owner_audits_and_announces(
     db: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
-    from renkei.handoff.signals import lead_assigned
+    from renkei.handoff.signals import leads_assigned
 
     seen: list[dict[str, Any]] = []
 
-    def listen(sender: Any, **kwargs: Any) -> None:
-        seen.append(kwargs)
+    def listen(sender: Any, assignments: list[dict[str, Any]], **kwargs: Any) -> None:
+        seen.extend(assignments)
 
-    lead_assigned.connect(listen)
+    leads_assigned.connect(listen)
     try:
         a = rep("a")
         lead = mql()
         with django_capture_on_commit_callbacks(execute=True):
             mqls_route([lead.pk])
     finally:
-        lead_assigned.disconnect(listen)
+        leads_assigned.disconnect(listen)
     assert _owner(lead) == a.pk
     assert AuditEntry.objects.filter(action="contact.owner", object_id=lead.pk).exists()
     assert AuditEntry.objects.filter(action="handoff.assign", object_id=lead.pk).exists()

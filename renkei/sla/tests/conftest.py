@@ -11,7 +11,7 @@ from django_tasks_db.models import DBTaskResult
 
 from renkei.contacts.models import Contact
 from renkei.contacts.tasks import derive_contacts
-from renkei.handoff.signals import lead_assigned
+from renkei.handoff.signals import leads_assigned
 from renkei.sla.models import SlaAgreement
 from renkei.sla.services import agreement_approve, agreement_create
 
@@ -54,13 +54,17 @@ def contact(n: int, stage: str = "mql") -> Contact:
 def assign(
     contact: Contact, user: User, assignment_id: int, at: datetime, previous: User | None = None
 ) -> None:
-    lead_assigned.send(
+    leads_assigned.send(
         sender=None,
-        contact_id=contact.pk,
-        user_id=user.pk,
-        assignment_id=assignment_id,
-        assigned_at=at,
-        previous_user_id=previous.pk if previous else None,
+        assignments=[
+            {
+                "contact_id": contact.pk,
+                "user_id": user.pk,
+                "assignment_id": assignment_id,
+                "assigned_at": at,
+                "previous_user_id": previous.pk if previous else None,
+            }
+        ],
     )
 
 

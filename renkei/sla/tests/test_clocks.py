@@ -1,4 +1,4 @@
-"""Clocks: started by ``lead_assigned``, met by touches and by the decision, restarted with
+"""Clocks: started by ``leads_assigned``, met by touches and by the decision, restarted with
 a record on re-assignment, closed on rejection."""
 
 from typing import Any

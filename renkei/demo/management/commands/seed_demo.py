@@ -3,6 +3,7 @@
 from datetime import date
 from typing import Any
 
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
@@ -38,6 +39,12 @@ class Command(BaseCommand):
             "--print-logins", action="store_true", help="only print the demo logins"
         )
         parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+        parser.add_argument(
+            "--no-rescore",
+            action="store_true",
+            help="skip scoring every contact with the demo rules afterwards "
+            "(about 50 s per million contacts, plus the backtest data)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["print_logins"]:
@@ -71,6 +78,9 @@ class Command(BaseCommand):
             f"{summary.transitions:,} stage transitions, {summary.visitors:,} visitors, "
             f"{summary.events:,} events."
         )
+        if not options["no_rescore"]:
+            # Scores, the MQL flags and the backtest data from the first visit on.
+            call_command("rescore", stdout=self.stdout)
         self._print_logins()
 
     def _print_logins(self) -> None:
