@@ -403,7 +403,7 @@ def sla_clocks_start(assignments: Iterable[Assignment]) -> int:
     one). Open clocks of the same contacts from earlier assignments are closed first
     (closed_reason "reassigned": the record of the restart). Set-based: a fixed number of
     queries for any number of assignments; repeating an assignment adds nothing.
-    Returns the number of clocks started."""
+    Returns the number of clocks these assignments have (started now or before)."""
     items = list(assignments)
     if not items:
         return 0
@@ -467,7 +467,7 @@ def sla_clocks_start(assignments: Iterable[Assignment]) -> int:
             .exclude(assignment_id__in=[a.assignment_id for a in items])
             .update(closed_at=now, closed_reason=CloseReason.REASSIGNED)
         )
-        created = SlaClock.objects.bulk_create(clocks, ignore_conflicts=True, batch_size=2000)
+        _clocks_insert(clocks)
         if closed:
             audit_record(
                 actor=None,
@@ -481,7 +481,38 @@ def sla_clocks_start(assignments: Iterable[Assignment]) -> int:
                     ],
                 },
             )
-    return len(created)
+    return len(clocks)
+
+
+CLOCK_INSERT_ROWS = 1000
+CLOCK_COLUMNS = (
+    "assignment_id", "contact_id", "user_id", "agreement_id", "kind", "started_at", "due_at",
+    "attempts_required", "attempts_count", "closed_reason",
+)  # fmt: skip
+
+
+def _clocks_insert(clocks: list[SlaClock]) -> None:
+    """One executemany of plain tuples (Django's bulk_create spends most of its time
+    preparing each value: 30,000 clocks of a routing run took seconds). A clock that
+    exists already (the same assignment and kind) is left as it is."""
+    adapt = connection.ops.adapt_datetimefield_value
+    rows = [
+        (c.assignment_id, c.contact_id, c.user_id, c.agreement_id, c.kind,
+         adapt(c.started_at), adapt(c.due_at), c.attempts_required, 0, "")
+        for c in clocks
+    ]  # fmt: skip
+    row_marks = "(" + ", ".join(["%s"] * len(CLOCK_COLUMNS)) + ")"
+    with connection.cursor() as cursor:
+        # Multi-row VALUES: one statement per 1,000 clocks (10,000 parameters, under the
+        # limits of both databases); executemany is a round trip per row on PostgreSQL.
+        for start in range(0, len(rows), CLOCK_INSERT_ROWS):
+            chunk = rows[start : start + CLOCK_INSERT_ROWS]
+            cursor.execute(
+                f"INSERT INTO {SlaClock._meta.db_table} ({', '.join(CLOCK_COLUMNS)}) "  # noqa: S608
+                f"VALUES {', '.join([row_marks] * len(chunk))} "
+                "ON CONFLICT (assignment_id, kind) DO NOTHING",
+                [value for row in chunk for value in row],
+            )
 
 
 def sla_touches_refresh(contact_ids: Iterable[int]) -> int:

@@ -166,6 +166,23 @@ def test_start_and_touch_refresh_are_set_based(
         sla_touches_refresh([c.pk for c in leads])
 
 
+def test_a_large_start_writes_every_clock_once(
+    marketer: User, manager: User, sales_rep: User
+) -> None:
+    """More clocks than one INSERT statement carries; repeating the start adds nothing."""
+    active_sla(marketer, manager)
+    leads = [contact(n) for n in range(400)]
+    items = [
+        Assignment(c.pk, sales_rep.pk, 1000 + i, jst(2026, 3, 6, 17)) for i, c in enumerate(leads)
+    ]
+    assert sla_clocks_start(items) == 1200
+    assert sla_clocks_start(items) == 1200  # the same assignments again
+    assert SlaClock.objects.count() == 1200
+    assert SlaClock.objects.filter(kind=ClockKind.DECISION).count() == 400
+    first = SlaClock.objects.get(assignment_id=1000, kind=ClockKind.FIRST_TOUCH)
+    assert (first.contact_id, first.user_id, first.attempts_count) == (leads[0].pk, sales_rep.pk, 0)
+
+
 def test_the_deadline_subquery_orders_an_inbox(
     marketer: User, manager: User, sales_rep: User
 ) -> None:
