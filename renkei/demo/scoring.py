@@ -1,6 +1,6 @@
-"""The demo's engagement rules: what a Japanese B2B marketer would start with, so the
-scores, the MQL decision and the backtest have something to work on from the first visit.
-``bench.scoring`` scores with the same rules."""
+"""The demo's engagement rules and SLA: what a Japanese B2B marketer and sales manager
+would start with, so the scores, the MQL decision, the backtest and the SLA clocks have
+something to work on from the first visit. ``bench.scoring`` scores with the same rules."""
 
 from typing import Any
 
@@ -31,3 +31,33 @@ def demo_scoring_ensure() -> int:
     for fields in DEMO_RULES:
         engagement_rule_create(actor=None, **fields)
     return len(DEMO_RULES)
+
+
+DEMO_SLA_TERMS: dict[str, Any] = {
+    "period": "month",
+    "mql_commitment": 200,
+    "min_acceptance_rate": 60,
+    "first_touch_hours": "4",
+    "attempts_required": 3,
+    "attempts_days": 5,
+    "decision_hours": "8",
+    "notes": "デモ用の合意: MQL は 4 営業時間以内に初回接触、8 営業時間以内に受け入れ判断。",
+}
+
+
+def demo_sla_ensure() -> bool:
+    """An SLA approved by the demo marketing user and the demo manager, when the site has
+    no agreement at all (a site's own agreements are left alone). Returns whether made."""
+    from django.contrib.auth.models import User
+
+    from renkei.sla.models import SlaAgreement
+    from renkei.sla.services import agreement_approve, agreement_create
+
+    marketer = User.objects.filter(username="marketing").first()
+    manager = User.objects.filter(username="manager").first()
+    if SlaAgreement.objects.exists() or marketer is None or manager is None:
+        return False
+    agreement = agreement_create(terms=DEMO_SLA_TERMS, actor=marketer)
+    agreement_approve(agreement=agreement, side="marketing", actor=marketer)
+    agreement_approve(agreement=agreement, side="sales", actor=manager)
+    return True

@@ -32,7 +32,7 @@ from renkei.demo.people import (
     PeopleGenerator,
     PropertyPools,
 )
-from renkei.demo.scoring import demo_scoring_ensure
+from renkei.demo.scoring import demo_scoring_ensure, demo_sla_ensure
 from renkei.demo.world import (
     CAMPAIGN_COLUMNS,
     COMPANY_COLUMNS,
@@ -187,6 +187,7 @@ def demo_seed(
         _analyze()
     demo_capture_ensure(seed=seed)
     demo_scoring_ensure()
+    demo_sla_ensure()
     summary.seconds = round(time.perf_counter() - started, 2)
     audit_record(
         actor=None,

@@ -213,6 +213,13 @@ def test_the_demo_comes_scored_with_its_rules_and_backtest_data() -> None:
     assert Contact.objects.filter(score__gt=0).exists()
     assert "rescored 40 contacts" in out.getvalue()
     assert snapshot_load().contacts == 40
+    # New MQLs get SLA clocks: the demo agreement is approved by both sides.
+    from renkei.sla.selectors import agreement_active
+
+    agreement = agreement_active()
+    assert agreement is not None
+    approvers = (agreement.approved_by_marketing, agreement.approved_by_sales)
+    assert [u.username if u else None for u in approvers] == ["marketing", "manager"]
     # A second data set added with --force keeps the rules the site has.
     call_command("seed_demo", "--contacts", "5", "--force", "--no-progress", "--no-rescore",
                  stdout=StringIO())  # fmt: skip
