@@ -16,9 +16,9 @@ from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
 
-from renkei.accounts.roles import ADMIN, MANAGER, MARKETING, SALES, user_role
+from renkei.accounts.approval import MARKETING_SIDE, SALES_SIDE, approval_side_check
+from renkei.accounts.roles import ADMIN, MANAGER, MARKETING, SALES
 from renkei.accounts.services import Actor, audit_record
 from renkei.contacts.models import Contact
 from renkei.contacts.signals import derived_rebuilt
@@ -38,9 +38,7 @@ from renkei.personas.models import (
     VersionStatus,
 )
 
-MARKETING_SIDE, SALES_SIDE = "marketing", "sales"
 SIDE_ROLES = {MARKETING_SIDE: (MARKETING, MANAGER, ADMIN), SALES_SIDE: (SALES, MANAGER, ADMIN)}
-SIDE_LABELS = {MARKETING_SIDE: _lazy("Marketing"), SALES_SIDE: _lazy("Sales")}
 CHUNK = 2000  # contacts read and written per step of a full rebuild
 
 
@@ -187,23 +185,13 @@ def persona_version_update(
 
 
 def _check_side(version: PersonaVersion, side: str, actor: Actor) -> None:
-    if side not in SIDE_ROLES:
-        raise ValidationError(_("Unknown approval side."))
-    if actor is None or not actor.is_authenticated:
-        raise ValidationError(_("Only a signed-in user can approve."))
-    if user_role(actor) not in SIDE_ROLES[side]:
-        raise ValidationError(
-            _("Your role cannot approve for %(side)s.") % {"side": SIDE_LABELS[side]}
-        )
-    other = (
-        version.approved_by_sales_id
-        if side == MARKETING_SIDE
-        else (version.approved_by_marketing_id)
+    approval_side_check(
+        side=side,
+        actor=actor,
+        side_roles=SIDE_ROLES,
+        approved_by_marketing_id=version.approved_by_marketing_id,
+        approved_by_sales_id=version.approved_by_sales_id,
     )
-    if other == actor.pk:
-        raise ValidationError(
-            _("You already approved the other side; a different person must approve this one.")
-        )
 
 
 @transaction.atomic

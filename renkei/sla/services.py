@@ -30,7 +30,8 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
-from renkei.accounts.roles import ADMIN, MANAGER, MARKETING, user_role
+from renkei.accounts.approval import MARKETING_SIDE, SALES_SIDE, approval_side_check
+from renkei.accounts.roles import ADMIN, MANAGER, MARKETING
 from renkei.accounts.services import Actor, audit_record
 from renkei.contacts.models import Contact, LifecycleStage
 from renkei.events.models import Event
@@ -53,9 +54,7 @@ from renkei.sla.models import (
 )
 from renkei.sla.signals import sla_breached
 
-MARKETING_SIDE, SALES_SIDE = "marketing", "sales"
 SIDE_ROLES = {MARKETING_SIDE: (MARKETING, MANAGER, ADMIN), SALES_SIDE: (MANAGER, ADMIN)}
-SIDE_LABELS = {MARKETING_SIDE: _lazy("Marketing"), SALES_SIDE: _lazy("Sales")}
 TOUCH_TYPES = ("call", "meeting", "email_sent")
 TOUCH_LABELS = {
     "call": _lazy("Call"),
@@ -316,23 +315,13 @@ def agreement_update(
 
 
 def _check_side(agreement: SlaAgreement, side: str, actor: Actor) -> None:
-    if side not in SIDE_ROLES:
-        raise ValidationError({"side": _("Unknown approval side.")})
-    if actor is None or not actor.is_authenticated:
-        raise ValidationError(_("Only a signed-in user can approve."))
-    if user_role(actor) not in SIDE_ROLES[side]:
-        raise ValidationError(
-            _("Your role cannot approve for %(side)s.") % {"side": SIDE_LABELS[side]}
-        )
-    other = (
-        agreement.approved_by_sales_id
-        if side == MARKETING_SIDE
-        else agreement.approved_by_marketing_id
+    approval_side_check(
+        side=side,
+        actor=actor,
+        side_roles=SIDE_ROLES,
+        approved_by_marketing_id=agreement.approved_by_marketing_id,
+        approved_by_sales_id=agreement.approved_by_sales_id,
     )
-    if other == actor.pk:
-        raise ValidationError(
-            _("You already approved the other side; a different person must approve this one.")
-        )
 
 
 @transaction.atomic
