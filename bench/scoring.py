@@ -254,11 +254,9 @@ def _backtest(now: Any) -> dict[str, Any]:
 
 def _copy_rule(rule: Any, **changes: Any) -> Any:
     from renkei.scoring.models import EngagementRule
+    from renkei.scoring.services import RULE_FIELDS
 
-    fields = {f: getattr(rule, f) for f in ("name", "event_type", "property_key", "operator",
-                                            "property_value", "points", "daily_cap",
-                                            "half_life_days")}  # fmt: skip
-    return EngagementRule(**(fields | changes))
+    return EngagementRule(**({f: getattr(rule, f) for f in RULE_FIELDS} | changes))
 
 
 @dataclass(frozen=True)
