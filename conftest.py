@@ -31,13 +31,16 @@ def _fresh_cache() -> Any:
 
 @pytest.fixture(autouse=True)
 def _own_backtest_dir(settings: Any, tmp_path: Any) -> Any:
-    """Each test builds its backtest snapshots in its own directory, read afresh."""
-    from renkei.scoring import backtest
+    """Each test builds its event columns and backtest snapshots in its own directory,
+    read afresh."""
+    from renkei.scoring import backtest, columns
 
     settings.RENKEI_BACKTEST_DIR = tmp_path / "backtest"
     backtest._cache.clear()
+    columns._loaded.clear()
     yield settings.RENKEI_BACKTEST_DIR
     backtest._cache.clear()
+    columns._loaded.clear()
 
 
 def _user(username: str, role: str, **extra: Any) -> User:

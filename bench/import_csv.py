@@ -65,7 +65,7 @@ FLOOR_TABLE = "contacts_contact_floor"
 FLOOR_COLUMNS = (
     "email", "email_normalized", "family_name", "given_name", "family_name_kana",
     "given_name_kana", "department", "title", "phone", "prefecture", "lifecycle_stage",
-    "score", "source", "properties", "search_text", "created_at", "updated_at",
+    "source", "properties", "search_text", "created_at", "updated_at",
 )  # fmt: skip
 
 
@@ -310,7 +310,7 @@ def _floor(vendor: str, url: str, workdir: Path, args: argparse.Namespace) -> fl
         rows.append(
             (
                 email, email, family, given, family_kana, given_kana, cells[1], cells[2],
-                cells[6], "東京都", "lead", 0, "import", "{}", email + " " + family, now, now,
+                cells[6], "東京都", "lead", "import", "{}", email + " " + family, now, now,
             )
         )  # fmt: skip
     names = ", ".join(FLOOR_COLUMNS)

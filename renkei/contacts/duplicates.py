@@ -115,7 +115,10 @@ def duplicate_records(kind: str, ids: list[int]) -> dict[int, Any]:
 
 def _contacts(ids: list[int]) -> QuerySet[Contact]:
     return (
-        Contact.objects.filter(id__in=ids).select_related("company", "owner").defer("search_text")
+        Contact.objects.with_score()
+        .filter(id__in=ids)
+        .select_related("company", "owner")
+        .defer("search_text")
     )
 
 

@@ -82,7 +82,7 @@ def _without_accents(text: str) -> str:
 FIELDS = (
     "id", "email", "family_name", "given_name", "family_name_kana", "given_name_kana",
     "company__name", "department", "title", "phone", "prefecture", "lifecycle_stage",
-    "score", "owner__username", "owner__first_name", "owner__last_name", "source",
+    "score_value", "owner__username", "owner__first_name", "owner__last_name", "source",
     "first_campaign__name", "first_touch", "first_touch_at", "created_at",
     "last_activity_at", "properties",
 )  # fmt: skip
@@ -171,7 +171,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("phone", _field("phone")),
     Column("prefecture", _field("prefecture")),
     Column("lifecycle_stage", _stage),  # the label, in the language of the request
-    Column("score", _field("score")),
+    Column("score", _field("score_value")),
     Column("owner", _owner),
     Column("source", _field("source")),
     Column("first_campaign", _field("first_campaign__name")),
@@ -210,7 +210,7 @@ def contacts_in_chunks(qs: QuerySet[Contact], *, size: int = CHUNK_SIZE) -> Iter
         ids = list(page.order_by("-id").values_list("id", flat=True)[:size])
         if not ids:
             return
-        yield list(Contact.objects.filter(id__in=ids).order_by("-id").values(*FIELDS))
+        yield list(Contact.objects.with_score().filter(id__in=ids).order_by("-id").values(*FIELDS))
         if len(ids) < size:
             return
         after = ids[-1]

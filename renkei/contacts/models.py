@@ -1,11 +1,17 @@
 """Companies and contacts, with the Japanese matching keys they are deduplicated by."""
 
+from typing import TYPE_CHECKING, Any
+
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q, Value
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 from renkei.lib.japanese import PREFECTURES
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
 
 PREFECTURE_CHOICES = [(p, p) for p in PREFECTURES]
 
@@ -91,11 +97,18 @@ class Company(models.Model):
         return self.name
 
 
+class ContactQuerySet(models.QuerySet["Contact"]):
+    def with_score(self) -> "models.QuerySet[WithAnnotations[Contact]]":
+        """Load each contact's score in the same query (a join on ``ContactScore``)."""
+        return self.annotate(score_value=Coalesce(F("score_row__score"), Value(0)))
+
+
 class Contact(models.Model):
     """A person: lead, 見込み客 or customer. Deduplicated by normalised email.
 
-    ``score`` is the lead score the scoring app maintains; ``search_text`` is a
-    normalised haystack of names, kana, email and company for free-text search.
+    ``score`` is the lead score the scoring app maintains, kept in ``ContactScore``;
+    ``search_text`` is a normalised haystack of names, kana, email and company for
+    free-text search.
     """
 
     email = models.EmailField(_("email"), max_length=254)
@@ -133,7 +146,6 @@ class Contact(models.Model):
         default=LifecycleStage.LEAD,
     )
     lifecycle_stage_changed_at = models.DateTimeField(null=True, blank=True)
-    score = models.IntegerField(_("score"), default=0)
     last_activity_at = models.DateTimeField(_("last activity"), null=True, blank=True)
     first_campaign = models.ForeignKey(
         "campaigns.Campaign",
@@ -154,6 +166,8 @@ class Contact(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    objects = ContactQuerySet.as_manager()
+
     class Meta:
         ordering = ["-id"]
         indexes = [
@@ -161,7 +175,6 @@ class Contact(models.Model):
             models.Index(fields=["lifecycle_stage", "id"], name="contact_stage_id"),
             models.Index(fields=["owner", "id"], name="contact_owner_id"),
             models.Index(fields=["company", "id"], name="contact_company_id"),
-            models.Index(fields=["score", "id"], name="contact_score_id"),
             models.Index(fields=["created_at", "id"], name="contact_created_id"),
             # The duplicates view groups contacts by name within a company and by phone.
             models.Index(
@@ -187,6 +200,40 @@ class Contact(models.Model):
     @property
     def full_name_kana(self) -> str:
         return " ".join(p for p in (self.family_name_kana, self.given_name_kana) if p)
+
+    @property
+    def score(self) -> int:
+        """The engagement score: loaded by ``Contact.objects.with_score()``, else read
+        (one query) from ``ContactScore``; 0 without a row. Written only through
+        ``renkei.contacts.services.contact_scores_set``."""
+        loaded = self.__dict__.get("score_value")
+        if loaded is not None:
+            return int(loaded)
+        try:
+            return self.score_row.score
+        except ContactScore.DoesNotExist:
+            return 0
+
+    def refresh_from_db(self, *args: Any, **kwargs: Any) -> None:
+        self.__dict__.pop("score_value", None)  # read the score afresh too
+        super().refresh_from_db(*args, **kwargs)
+
+
+class ContactScore(models.Model):
+    """A contact's engagement score, kept apart from the wide contacts table: a full
+    rescore rewrites a million narrow rows here, not a million contact rows with all
+    their indexes. No row means 0."""
+
+    contact = models.OneToOneField(
+        Contact, primary_key=True, on_delete=models.CASCADE, related_name="score_row"
+    )
+    score = models.IntegerField(_("score"), default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["score", "contact"], name="contactscore_score")]
+
+    def __str__(self) -> str:
+        return f"{self.contact_id}: {self.score}"
 
 
 class LifecycleTransition(models.Model):

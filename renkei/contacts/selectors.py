@@ -54,19 +54,30 @@ class ContactFilters:
         return found
 
 
+def _score_between(qs: QuerySet[Contact], low: int | None, high: int | None) -> QuerySet[Contact]:
+    """Contacts whose score is in [low, high]; a contact without a score row has 0."""
+    if low is None and high is None:
+        return qs
+    in_range = Q()
+    if low is not None:
+        in_range &= Q(score_row__score__gte=low)
+    if high is not None:
+        in_range &= Q(score_row__score__lte=high)
+    if (low is None or low <= 0) and (high is None or high >= 0):
+        return qs.filter(in_range | Q(score_row__isnull=True))
+    return qs.filter(in_range)
+
+
 def contacts_filtered(filters: ContactFilters) -> QuerySet[Contact]:
     """Contacts matching the filters, newest first, with company and owner loaded."""
-    qs = Contact.objects.select_related("company", "owner")
+    qs: QuerySet[Contact] = Contact.objects.with_score().select_related("company", "owner")
     if filters.stages:
         qs = qs.filter(lifecycle_stage__in=filters.stages)
     if filters.owner_id is not None:
         qs = qs.filter(owner=None) if filters.owner_id == 0 else qs.filter(owner=filters.owner_id)
     if filters.company_id is not None:
         qs = qs.filter(company=filters.company_id)
-    if filters.score_min is not None:
-        qs = qs.filter(score__gte=filters.score_min)
-    if filters.score_max is not None:
-        qs = qs.filter(score__lte=filters.score_max)
+    qs = _score_between(qs, filters.score_min, filters.score_max)
     if filters.created_from is not None:
         qs = qs.filter(created_at__gte=filters.created_from)
     if filters.created_to is not None:
@@ -174,9 +185,11 @@ def keyset_page(
 
 
 def _rows_by_id(qs: QuerySet[Any], ids: list[int]) -> QuerySet[Any]:
-    """The rows of ``qs``'s model with these ids and ``qs``'s select_related (the filtered
-    querysets here prefetch nothing)."""
+    """The rows of ``qs``'s model with these ids, ``qs``'s select_related and its score
+    (the filtered querysets here prefetch nothing)."""
     rows = qs.model._default_manager.filter(id__in=ids)
+    if "score_value" in qs.query.annotations:
+        rows = rows.with_score()
     rows.query.select_related = qs.query.select_related
     return rows
 
@@ -184,7 +197,10 @@ def _rows_by_id(qs: QuerySet[Any], ids: list[int]) -> QuerySet[Any]:
 def contact_get(pk: int) -> Contact | None:
     """One contact with its company, owner and first-touch campaign loaded, or None."""
     return (
-        Contact.objects.select_related("company", "owner", "first_campaign").filter(pk=pk).first()
+        Contact.objects.with_score()
+        .select_related("company", "owner", "first_campaign")
+        .filter(pk=pk)
+        .first()
     )
 
 

@@ -85,9 +85,10 @@ EVENT_SIGMA = 1.0
 CONTACT_COLUMNS = (
     "id", "email", "email_normalized", "family_name", "given_name", "family_name_kana",
     "given_name_kana", "company_id", "department", "title", "phone", "prefecture", "owner_id",
-    "lifecycle_stage", "lifecycle_stage_changed_at", "score", "last_activity_at",
+    "lifecycle_stage", "lifecycle_stage_changed_at", "last_activity_at",
     "first_campaign_id", "source", "properties", "search_text", "created_at", "updated_at",
 )  # fmt: skip
+SCORE_COLUMNS = ("contact_id", "score")
 TRANSITION_COLUMNS = (
     "contact_id", "from_stage", "to_stage", "occurred_at", "actor_id", "reason", "source",
 )  # fmt: skip
@@ -105,6 +106,7 @@ class Block:
     """Rows of one block of contacts, in insert order (parents before children)."""
 
     contacts: list[Row] = field(default_factory=list)
+    scores: list[Row] = field(default_factory=list)
     transitions: list[Row] = field(default_factory=list)
     visitors: list[Row] = field(default_factory=list)
     events: list[Row] = field(default_factory=list)
@@ -413,12 +415,14 @@ class PeopleGenerator:
             (
                 contact_id, email, email_normalized, family[0], given[0], family[1], given[1],
                 company.id, pick(rng, *self.departments), pick(rng, *self.titles), phone,
-                prefecture, owner, stage, fmt(stage_changed), max(0, min(100, score)),
+                prefecture, owner, stage, fmt(stage_changed),
                 fmt(last_activity) if last_activity is not None else None,
                 campaign.id if campaign else None, SOURCE_BY_CHANNEL[channel], properties, search,
                 fmt(created), fmt(max(stage_changed, last_activity or 0)),
             )
         )  # fmt: skip
+        # Until the rescore at the end of the seed computes them from the events.
+        block.scores.append((contact_id, max(0, min(100, score))))
 
     # ---- events --------------------------------------------------------------------
 

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
+from datetime import time as clock_time
 
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import User
@@ -19,12 +20,14 @@ from django.db import connection, transaction
 from renkei.accounts.roles import ADMIN, MANAGER, MARKETING, SALES, VIEWER
 from renkei.accounts.services import audit_record, user_set_role
 from renkei.campaigns.models import Campaign
-from renkei.contacts.models import Company, Contact, LifecycleTransition
+from renkei.contacts.models import Company, Contact, ContactScore, LifecycleTransition
 from renkei.demo import pipeline
 from renkei.demo.capture import demo_capture_ensure
+from renkei.demo.deals import demo_deals_ensure
 from renkei.demo.people import (
     CONTACT_COLUMNS,
     EVENT_COLUMNS,
+    SCORE_COLUMNS,
     TRANSITION_COLUMNS,
     VISITOR_COLUMNS,
     Actors,
@@ -32,6 +35,7 @@ from renkei.demo.people import (
     PeopleGenerator,
     PropertyPools,
 )
+from renkei.demo.sales import demo_handoff_ensure, demo_sales_setup_ensure
 from renkei.demo.scoring import demo_scoring_ensure, demo_sla_ensure
 from renkei.demo.world import (
     CAMPAIGN_COLUMNS,
@@ -46,13 +50,16 @@ from renkei.events.models import Event, Visitor
 
 DEMO_PASSWORD = "renkei-demo"  # noqa: S105 (the published demo password)
 DEMO_EMAIL_DOMAIN = "renkei-demo.example"
-# (username, role, family name, given name): one login per role, two sales reps.
+# (username, role, family name, given name): one login per role, four sales reps (two
+# teams: renkei.demo.sales).
 DEMO_USERS: tuple[tuple[str, str, str, str], ...] = (
     ("admin", ADMIN, "高橋", "誠"),
     ("manager", MANAGER, "佐々木", "浩"),
     ("marketing", MARKETING, "中村", "美咲"),
     ("sales1", SALES, "田中", "翔太"),
     ("sales2", SALES, "鈴木", "彩"),
+    ("sales3", SALES, "山本", "大輔"),
+    ("sales4", SALES, "伊藤", "由美"),
     ("viewer", VIEWER, "小林", "直樹"),
 )
 CONTACTS_PER_COMPANY = 8
@@ -60,7 +67,7 @@ BLOCK = 5_000
 # From this size the seed generates in a child process and builds indexes at the end.
 BULK_LOAD_FROM = 20_000
 # Tables whose secondary indexes a bulk load builds once at the end.
-INDEXED = (Contact, LifecycleTransition, Event)
+INDEXED = (Contact, ContactScore, LifecycleTransition, Event)
 
 
 class DemoDataExists(Exception):
@@ -75,6 +82,8 @@ class SeedSummary:
     transitions: int = 0
     visitors: int = 0
     events: int = 0
+    assignments: int = 0
+    deals: int = 0
     seconds: float = 0.0
 
 
@@ -188,6 +197,7 @@ def demo_seed(
     demo_capture_ensure(seed=seed)
     demo_scoring_ensure()
     demo_sla_ensure()
+    _sales(summary, seed=seed, first_contact=first_contact, until=until)
     summary.seconds = round(time.perf_counter() - started, 2)
     audit_record(
         actor=None,
@@ -235,6 +245,7 @@ class _BlockPlan:
 def _insert_block(writer: BulkWriter, block: Block, summary: SeedSummary) -> None:
     with transaction.atomic():
         writer.insert(Contact, CONTACT_COLUMNS, block.contacts)
+        writer.insert(ContactScore, SCORE_COLUMNS, block.scores)
         writer.insert(LifecycleTransition, TRANSITION_COLUMNS, block.transitions)
         writer.insert(Visitor, VISITOR_COLUMNS, block.visitors)
         writer.insert(Event, EVENT_COLUMNS, block.events)
@@ -285,6 +296,17 @@ def _world(
         events_per_contact=events_per_contact,
         taken_emails=set(),
     )
+
+
+def _sales(summary: SeedSummary, *, seed: int, first_contact: int, until: date) -> None:
+    """Teams, routing rules, hand-offs with their SLA clocks, and deals: bounded (a few
+    thousand rows at most) and only for this run's contacts."""
+    demo_sales_setup_ensure()
+    until_at = datetime.combine(until, clock_time(0), tzinfo=JST)  # the seeded year ends here
+    handoff = demo_handoff_ensure(seed=seed, first_contact_id=first_contact, until_at=until_at)
+    summary.assignments = handoff.assignments
+    summary.events += handoff.touches
+    summary.deals = demo_deals_ensure(seed=seed, first_contact_id=first_contact, until_at=until_at)
 
 
 def _analyze() -> None:

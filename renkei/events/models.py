@@ -33,6 +33,10 @@ class Visitor(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     identified_at = models.DateTimeField(null=True, blank=True)
 
+    class Meta:
+        # The event columns of the scoring app look up the visitors stitched since a moment.
+        indexes = [models.Index(fields=["identified_at"], name="visitor_identified")]
+
     def __str__(self) -> str:
         return self.key
 
@@ -80,6 +84,8 @@ class Event(models.Model):
             models.Index(fields=["contact", "occurred_at"], name="event_contact_time"),
             models.Index(fields=["visitor", "occurred_at"], name="event_visitor_time"),
             models.Index(fields=["occurred_at"], name="event_time"),
+            # The event columns of the scoring app read the events received since a moment.
+            models.Index(fields=["received_at"], name="event_received"),
         ]
 
     def __str__(self) -> str:

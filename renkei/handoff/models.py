@@ -10,6 +10,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from renkei.contacts.models import Industry
+
 
 class Team(models.Model):
     """A sales team (営業チーム): its manager gets escalations; its webhook gets hand-offs."""
@@ -101,6 +103,12 @@ class RoutingRule(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def industry_labels(self) -> list[str]:
+        """The industries by their names in the current language (codes unknown to the
+        list of industries as they are)."""
+        names = dict(Industry.choices)
+        return [str(names.get(code, code)) for code in self.industries]
 
 
 class AssignmentMethod(models.TextChoices):

@@ -10,9 +10,10 @@ Order of decision for one contact:
 4. Nobody available: the MQL stays unassigned; ``renkei handoff_route`` tries again.
 
 Set-based: contacts are routed in chunks of 1,000 with a fixed number of queries per
-chunk (read, insert, read back, tallies, owners, audit); the round-robin tallies are
+chunk (one read of the MQLs with their company and persona, one INSERT … RETURNING of the
+assignments, the tallies, the owners, the audit entries); the round-robin tallies are
 written once per chunk. The partial unique index on open assignments makes a second
-worker's insert of the same contact a no-op.
+worker's insert of the same contact a no-op (``renkei.handoff.bulk``).
 """
 
 from collections import defaultdict
@@ -23,14 +24,14 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import Case, Count, F, Q, Value, When
+from django.db.models import Case, Count, Exists, F, OuterRef, Q, Subquery, Value, When
 from django.utils import timezone
 
-from renkei.accounts.models import AuditEntry
 from renkei.accounts.roles import SALES
 from renkei.contacts.models import Contact, LifecycleStage
 from renkei.contacts.services.common import Actor, _actor_user
 from renkei.contacts.services.contacts import contacts_assign_owner_bulk
+from renkei.handoff.bulk import Pick, assignments_audit, assignments_insert
 from renkei.handoff.models import (
     DEFAULT_CAPACITY,
     DEFAULT_WEIGHT,
@@ -229,16 +230,20 @@ def mqls_route(
 def _route_chunk(
     ids: list[int], context: RoutingContext, actor: Actor, result: RouteResult
 ) -> None:
-    taken = set(
-        Assignment.objects.filter(contact_id__in=ids, status=AssignmentStatus.OPEN).values_list(
-            "contact_id", flat=True
-        )
+    # One read: the MQLs among the ids without an open assignment, with what the rules
+    # look at (the best persona is one row per contact).
+    open_assignment = Assignment.objects.filter(
+        contact_id=OuterRef("pk"), status=AssignmentStatus.OPEN
+    )
+    best_persona = ContactPersona.objects.filter(contact_id=OuterRef("pk")).values(
+        "version__persona_id"
     )
     rows: list[dict[str, Any]] = list(
         Contact.objects.filter(  # type: ignore[arg-type]
             id__in=ids, lifecycle_stage=LifecycleStage.MQL
         )
-        .exclude(id__in=taken)
+        .exclude(Exists(open_assignment))
+        .annotate(persona_id=Subquery(best_persona))
         .values(
             "id",
             "prefecture",
@@ -246,17 +251,13 @@ def _route_chunk(
             "company__industry",
             "company__employee_count",
             "company__owner_id",
+            "persona_id",
         )
         .order_by("id")
     )
     result.skipped += len(ids) - len(rows)
     if not rows:
         return
-    personas = dict(
-        ContactPersona.objects.filter(contact_id__in=[r["id"] for r in rows]).values_list(
-            "contact_id", "version__persona_id"
-        )
-    )
     owners = {r["company__owner_id"] for r in rows if r["company__owner_id"]}
     active_owners = set(
         get_user_model().objects.filter(pk__in=owners, is_active=True).values_list("pk", flat=True)
@@ -265,59 +266,37 @@ def _route_chunk(
     context.tally_added.clear()
     now = timezone.now()
     user = _actor_user(actor)
-    new: list[Assignment] = []
+    picks: list[Pick] = []
     for row in rows:
         row["territory"] = row["prefecture"] or row["company__prefecture"]
-        decided = _decide(context, row, personas.get(row["id"]), active_owners)
+        decided = _decide(context, row, row["persona_id"], active_owners)
         if decided is None:
             result.unassigned.append(row["id"])
             continue
         user_id, method, rule = decided
-        new.append(
-            Assignment(
-                contact_id=row["id"],
-                user_id=user_id,
-                method=method,
-                rule_id=rule.rule_id if rule else None,
-                rule_name=rule.name if rule else "",
-                assigned_at=now,
-                assigned_by=user,
+        picks.append(
+            Pick(
+                row["id"],
+                user_id,
+                method,
+                rule.rule_id if rule else None,
+                rule.name if rule else "",
             )
         )
-    if not new:
+    if not picks:
         return
-    # ON CONFLICT DO NOTHING: a contact another worker assigned meanwhile is skipped.
-    Assignment.objects.bulk_create(new, ignore_conflicts=True, batch_size=500)
-    made = list(
-        Assignment.objects.filter(
-            contact_id__in=[a.contact_id for a in new],
-            status=AssignmentStatus.OPEN,
-            assigned_at=now,
-        ).values("id", "contact_id", "user_id", "method", "rule_id")
-    )
-    mine = {a.contact_id: a.user_id for a in new}
-    made = [m for m in made if mine.get(m["contact_id"]) == m["user_id"]]
-    result.skipped += len(new) - len(made)
+    by = user.pk if user else None
+    # A contact another worker assigned meanwhile is skipped (ON CONFLICT DO NOTHING).
+    made = assignments_insert(picks, at=now, by=by)
+    result.skipped += len(picks) - len(made)
     _tallies_write(context)
     contacts_assign_owner_bulk(
-        owners={m["contact_id"]: m["user_id"] for m in made},
-        actor=actor,
-        reason="handoff",
+        owners={m.contact_id: m.user_id for m in made}, actor=actor, reason="handoff"
     )
-    AuditEntry.objects.bulk_create(
-        AuditEntry(
-            action="handoff.assign",
-            object_type="contact",
-            object_id=m["contact_id"],
-            changes={"assigned_to": [None, m["user_id"]], "method": [None, m["method"]]},
-            actor=user,
-            actor_label=user.get_username() if user else "system",
-        )
-        for m in made
-    )
+    assignments_audit(made, at=now, by=by, label=user.get_username() if user else "system")
     result.assigned += len(made)
-    result.assignment_ids += [m["id"] for m in made]
-    announce = [(m["id"], m["contact_id"], m["user_id"]) for m in made]
+    result.assignment_ids += [m.id for m in made]
+    announce = [(m.id, m.contact_id, m.user_id) for m in made]
     transaction.on_commit(lambda: assignments_announce(announce, now))
 
 

@@ -8,7 +8,9 @@ from typing import Any
 from django.dispatch import receiver
 
 from renkei.contacts.models import LifecycleStage
-from renkei.contacts.signals import derived_rebuilt, stage_changed
+from renkei.contacts.signals import StageChange, derived_rebuilt, stages_changed
+
+CHUNK = 1000  # contacts per queued task
 
 
 @receiver(derived_rebuilt, dispatch_uid="renkei.qualification.evaluate_after_rebuild")
@@ -18,9 +20,13 @@ def on_derived_rebuilt(sender: Any, name: str = "", **kwargs: Any) -> None:
     qualification_run_enqueue(actor=None, trigger=f"rebuilt:{name}")
 
 
-@receiver(stage_changed, dispatch_uid="renkei.qualification.unflag_on_leaving_mql")
-def on_stage_changed(sender: Any, contact_id: int, from_stage: str, **kwargs: Any) -> None:
-    if from_stage == LifecycleStage.MQL:
-        from renkei.qualification.tasks import unflag_contacts
+@receiver(stages_changed, dispatch_uid="renkei.qualification.unflag_on_leaving_mql")
+def on_stages_changed(sender: Any, changes: list[StageChange], **kwargs: Any) -> None:
+    """One unflag task per 1,000 contacts that left MQL in one move (single or bulk)."""
+    ids = [c.contact_id for c in changes if c.from_stage == LifecycleStage.MQL]
+    if not ids:
+        return
+    from renkei.qualification.tasks import unflag_contacts
 
-        unflag_contacts.enqueue([contact_id])
+    for start in range(0, len(ids), CHUNK):
+        unflag_contacts.enqueue(ids[start : start + CHUNK])

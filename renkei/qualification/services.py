@@ -23,14 +23,14 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Subquery, Value
+from django.db.models import Exists, OuterRef, Q, Subquery, Value
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from renkei.accounts.services import Actor, audit_record
 from renkei.contacts.derived import PROPERTIES, contacts_derive_enqueue
-from renkei.contacts.models import Contact, LifecycleStage
+from renkei.contacts.models import Contact, ContactScore, LifecycleStage
 from renkei.contacts.services import contacts_change_stage_bulk
 from renkei.events.models import Event, EventType
 from renkei.personas.models import ContactPersona
@@ -207,7 +207,7 @@ def _facts(policy: QualificationPolicy, ids: list[int], now: datetime) -> list[_
     the window. The hand-raise subquery is a backwards range scan of the (contact,
     occurred_at) index within the window that stops at the first matching type."""
     fit = ContactPersona.objects.filter(contact_id=OuterRef("pk")).values("fit")[:1]
-    qs = Contact.objects.filter(id__in=ids).order_by()
+    qs = Contact.objects.with_score().filter(id__in=ids).order_by()
     if policy.hand_raise_event_types:
         latest = Event.objects.filter(
             contact_id=OuterRef("pk"),
@@ -221,7 +221,7 @@ def _facts(policy: QualificationPolicy, ids: list[int], now: datetime) -> list[_
     else:
         qs = qs.annotate(hand_at=Value(None), hand_type=Value(None))
     rows = qs.annotate(fit=Subquery(fit)).values_list(
-        "id", "lifecycle_stage", "score", "fit", "hand_at", "hand_type"
+        "id", "lifecycle_stage", "score_value", "fit", "hand_at", "hand_type"
     )
     return [
         _Facts(pk, stage, score, fit or 0, hand_at, hand_type)
@@ -411,10 +411,13 @@ def contacts_unflag(*, contact_ids: Iterable[int]) -> int:
 
 def _candidate_ids(policy: QualificationPolicy, now: datetime) -> set[int]:
     """Contacts that may move to MQL, selected in SQL: those whose stored score reaches
-    the threshold (the (score, id) index) with a persona fit high enough, and those with
-    a hand-raise event in the window."""
+    the threshold (the (score, contact) index of ``ContactScore``) with a persona fit high
+    enough, and those with a hand-raise event in the window."""
     waiting = Contact.objects.filter(lifecycle_stage__in=QUALIFYING_STAGES).order_by()
-    engaged = waiting.filter(score__gte=policy.engagement_threshold)
+    scored = ContactScore.objects.filter(score__gte=policy.engagement_threshold)
+    engaged = waiting.filter(id__in=scored.values("contact_id"))
+    if policy.engagement_threshold <= 0:  # a contact without a score row has 0
+        engaged = waiting.filter(Q(id__in=scored.values("contact_id")) | Q(score_row=None))
     if policy.fit_threshold > 0:
         fitting = ContactPersona.objects.filter(fit__gte=policy.fit_threshold)
         engaged = engaged.filter(id__in=fitting.values("contact_id"))

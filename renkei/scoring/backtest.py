@@ -6,11 +6,12 @@ make MQL, and how well the new score separates the contacts whose outcome is kno
 and precision / recall of the MQL decision.
 
 Scanning 10,000,000 events through SQL takes most of a minute, so the preview runs on a
-*snapshot*: the events as columns (contact index, epoch seconds, type code, and the values
-of the properties rules match on, dictionary-coded) and the contacts as columns (stage,
-best persona fit, outcome time), saved as ``.npy`` files under ``RENKEI_BACKTEST_DIR`` and
-memory-mapped by the web process. The worker rebuilds it after each full rescore
-(``renkei rescore``), so it is as fresh as the last rescore; the preview says as of when.
+*snapshot*: the event columns of ``renkei.scoring.columns`` (contact index, epoch seconds,
+type code, and the values of the properties rules match on, dictionary-coded) and the
+contacts as columns (stage, best persona fit, outcome time), saved as ``.npy`` files under
+``RENKEI_BACKTEST_DIR`` and memory-mapped by the web process. The worker rebuilds it after
+each full rescore (``renkei rescore``), so it is as fresh as the last rescore; the preview
+says as of when.
 
 Each score is computed the way the engine computes it (same daily caps, same decay), but
 for a contact with a known outcome only from the events *before* that outcome, decayed to
@@ -19,35 +20,39 @@ what it did as a customer.
 """
 
 import json
+import os
 import shutil
 import threading
 import time
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
 from django.conf import settings
-from django.db import connection
 from django.db.models import OuterRef
 from django.utils import timezone
 
 from renkei.contacts.models import Contact, LifecycleStage
-from renkei.events.models import Event
 from renkei.scoring import engine
-from renkei.scoring.models import EngagementRule, Operator
+from renkei.scoring.columns import (
+    ColumnsMissing,
+    EventColumns,
+    PropertyMissing,
+    event_columns_load,
+    event_columns_refresh,
+    event_files,
+)
 
-# Properties kept for every event besides those the rules name (a rule added later on one
-# of these can be previewed at once; a rule on another property waits for the next build).
-DEFAULT_KEYS = ("url", "title", "form", "utm_campaign")
+__all__ = ["PropertyMissing", "SnapshotMissing", "backtest", "snapshot_build", "snapshot_load"]
+
 STAGES = tuple(LifecycleStage.values)
 PRE_MQL = (LifecycleStage.SUBSCRIBER, LifecycleStage.LEAD, LifecycleStage.RECYCLED)
 POSITIVE = LifecycleStage.CUSTOMER
 NEGATIVE = LifecycleStage.DISQUALIFIED
-BUILD_RANGE = 20_000  # contact ids per streamed range while building
 NO_FIT = -1
 
 
@@ -78,168 +83,90 @@ class SnapshotMissing(Exception):
     """No snapshot has been built yet."""
 
 
-class PropertyMissing(Exception):
-    """A rule matches on a property the snapshot did not keep; it is kept from the next build."""
-
-    def __init__(self, key: str) -> None:
-        super().__init__(key)
-        self.key = key
-
-
 # ---- the snapshot -------------------------------------------------------------------------
 
 
 @dataclass
 class Snapshot:
-    """Columns of contacts and events; events sorted by (contact, time, id)."""
+    """The event columns (``renkei.scoring.columns``) with, for each of their contacts,
+    the stage, the best persona fit and the cutoff of the scores."""
 
     id: str
     built_at: datetime
-    contact_ids: np.ndarray  # int64, ascending
+    events_columns: EventColumns
     stage: np.ndarray  # int8 index into STAGES
     fit: np.ndarray  # int16 best persona fit, NO_FIT without one
     cutoff_s: np.ndarray  # int64: outcome time for known outcomes, else built_at
-    ev_contact: np.ndarray  # int32 index into contact_ids
-    ev_at: np.ndarray  # int64 epoch seconds
-    ev_type: np.ndarray  # int16 index into types
-    types: list[str]
-    keys: list[str]
-    _values: dict[str, list[str]] = field(default_factory=dict)
-    _dir: Path | None = None
 
     @property
     def contacts(self) -> int:
-        return len(self.contact_ids)
+        return self.events_columns.contacts
 
     @property
     def events(self) -> int:
-        return len(self.ev_at)
+        return self.events_columns.events
+
+    @property
+    def ev_contact(self) -> np.ndarray:
+        return self.events_columns.ev_contact
+
+    @property
+    def ev_at(self) -> np.ndarray:
+        return self.events_columns.ev_at
+
+    @property
+    def contact_ids(self) -> np.ndarray:
+        return self.events_columns.contact_ids
+
+    @property
+    def keys(self) -> list[str]:
+        return self.events_columns.keys
 
     def type_code(self, event_type: str) -> int | None:
-        try:
-            return self.types.index(event_type)
-        except ValueError:
-            return None
-
-    def property_codes(self, key: str) -> tuple[np.ndarray, list[str]]:
-        """(per-event value codes, -1 where absent; the distinct values)."""
-        if key not in self.keys:
-            raise PropertyMissing(key)
-        if key not in self._values:
-            assert self._dir is not None
-            self._values[key] = json.loads(
-                (self._dir / f"values_{_slot(self, key)}.json").read_text()
-            )
-        return _mapped(self._dir, f"prop_{_slot(self, key)}.npy"), self._values[key]
-
-
-def _slot(snapshot: Snapshot, key: str) -> int:
-    return snapshot.keys.index(key)
-
-
-def _mapped(directory: Path | None, name: str) -> np.ndarray:
-    assert directory is not None
-    return np.load(directory / name, mmap_mode="r")
+        return self.events_columns.type_code(event_type)
 
 
 def snapshot_root() -> Path:
     return Path(settings.RENKEI_BACKTEST_DIR)
 
 
-def _keys_wanted(extra: Iterable[str] = ()) -> list[str]:
-    """The defaults, every rule's property, and whatever earlier builds kept (a preview may
-    have asked for a property no saved rule uses yet)."""
-    used = EngagementRule.objects.exclude(property_key="").values_list("property_key", flat=True)
-    try:
-        kept = snapshot_load().keys
-    except SnapshotMissing:
-        kept = []
-    return sorted(set(DEFAULT_KEYS) | set(used) | set(kept) | set(extra))
-
-
-def _value_sql(key: str, params: list[Any]) -> str:
-    if connection.vendor == "postgresql":
-        params.append(key)
-        return "(properties ->> %s)"
-    params.append(f'$."{key}"')
-    return "CAST(json_extract(properties, %s) AS TEXT)"
+CONTACT_FILES = ("stage", "fit", "cutoff_s")
 
 
 def snapshot_build(*, now: datetime | None = None, extra_keys: Iterable[str] = ()) -> Snapshot:
-    """Read every contact and event once (streamed by contact-id range) and save the
-    columns; the previous snapshot is removed once the new one is in place."""
+    """Bring the event columns up to date, read every contact's stage and fit, and save
+    them together (the event files are linked, not copied); the previous snapshot is
+    removed once the new one is in place."""
     now = now or timezone.now()
-    now_s = int(now.timestamp())
-    keys = _keys_wanted(extra_keys)
-    contacts = _contact_columns(now_s)
-    index_of = contacts["contact_ids"]
-    last_id = int(index_of[-1]) if len(index_of) else 0
-
-    params: list[Any] = []
-    values_sql = [_value_sql(key, params) for key in keys]
-    if connection.vendor == "postgresql":
-        epoch = "CAST(FLOOR(EXTRACT(EPOCH FROM occurred_at)) AS BIGINT)"
-    else:
-        epoch = "CAST(strftime('%%s', occurred_at) AS INTEGER)"
-    sql = (
-        f"SELECT contact_id, {epoch}, type, {', '.join(values_sql)} "  # noqa: S608
-        f"FROM {Event._meta.db_table} WHERE contact_id > %s AND contact_id <= %s "
-        "ORDER BY contact_id, occurred_at, id"
-    )
-    types: dict[str, int] = {}
-    dictionaries: list[dict[str, int]] = [{} for _ in keys]
-    parts: dict[str, list[np.ndarray]] = {"contact": [], "at": [], "type": []}
-    prop_parts: list[list[np.ndarray]] = [[] for _ in keys]
-    with connection.cursor() as cursor:
-        for low in range(0, last_id, BUILD_RANGE):
-            cursor.execute(sql, [*params, low, low + BUILD_RANGE])
-            rows = cursor.fetchall()
-            if not rows:
-                continue
-            columns = list(zip(*rows, strict=True))
-            parts["contact"].append(np.array(columns[0], dtype=np.int64))
-            parts["at"].append(np.array(columns[1], dtype=np.int64))
-            parts["type"].append(
-                np.array([types.setdefault(t, len(types)) for t in columns[2]], dtype=np.int16)
-            )
-            for slot, dictionary in enumerate(dictionaries):
-                prop_parts[slot].append(
-                    np.array(
-                        [
-                            -1 if v is None else dictionary.setdefault(v, len(dictionary))
-                            for v in columns[3 + slot]
-                        ],
-                        dtype=np.int32,
-                    )
-                )
-    ev_contact_ids = _concat(parts["contact"], np.int64)
-    # Events of contacts created after the contacts were read are left out (no row).
-    ev_contact = np.searchsorted(index_of, ev_contact_ids)
-    known = np.zeros(len(ev_contact_ids), dtype=bool)
-    inside = ev_contact < len(index_of)
-    known[inside] = index_of[ev_contact[inside]] == ev_contact_ids[inside]
-    columns_out = {
-        **contacts,
-        "ev_contact": ev_contact[known].astype(np.int32),
-        "ev_at": _concat(parts["at"], np.int64)[known],
-        "ev_type": _concat(parts["type"], np.int16)[known],
-    }
-    props = [_concat(p, np.int32)[known] for p in prop_parts]
-    meta = {
-        "id": f"{now.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:6]}",
-        "built_at": now.isoformat(),
-        "types": list(types),
-        "keys": keys,
-    }
-    return _save(meta, columns_out, props, [list(d) for d in dictionaries])
+    events_columns = event_columns_refresh(extra_keys=extra_keys)
+    contacts = _contact_columns(int(now.timestamp()), np.asarray(events_columns.contact_ids))
+    root = snapshot_root()
+    root.mkdir(parents=True, exist_ok=True)
+    snapshot_id = f"{now.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:6]}"
+    building = root / f".building-{snapshot_id}"
+    (building / "events").mkdir(parents=True)
+    for path in [*event_files(events_columns), events_columns.directory / "meta.json"]:
+        try:
+            os.link(path, building / "events" / path.name)
+        except OSError:  # another file system: copy
+            shutil.copyfile(path, building / "events" / path.name)
+    for name, array in contacts.items():
+        np.save(building / f"{name}.npy", array)
+    meta = {"id": snapshot_id, "built_at": now.isoformat()}
+    (building / "meta.json").write_text(json.dumps(meta))
+    building.rename(root / snapshot_id)
+    pointer = root / ".current.tmp"
+    pointer.write_text(snapshot_id)
+    pointer.replace(root / "current")  # atomic: readers see the old or the new snapshot
+    for old in root.iterdir():
+        if old.is_dir() and old.name not in (snapshot_id, "events") and old.name[0] != ".":
+            shutil.rmtree(old, ignore_errors=True)  # open memory maps stay valid on POSIX
+    return snapshot_load()
 
 
-def _concat(parts: list[np.ndarray], dtype: Any) -> np.ndarray:
-    return np.concatenate(parts) if parts else np.zeros(0, dtype=dtype)
-
-
-def _contact_columns(now_s: int) -> dict[str, np.ndarray]:
-    """Every contact's id, stage, best fit and cutoff, in id order (one query)."""
+def _contact_columns(now_s: int, contact_ids: np.ndarray) -> dict[str, np.ndarray]:
+    """Stage, best fit and cutoff of each of ``contact_ids`` (one query; a contact erased
+    since the event columns were read gets the defaults)."""
     from renkei.personas.models import ContactPersona
 
     fit = ContactPersona.objects.filter(contact_id=OuterRef("pk")).values("fit")[:1]
@@ -249,46 +176,25 @@ def _contact_columns(now_s: int) -> dict[str, np.ndarray]:
         .values_list("id", "lifecycle_stage", "best_fit", "lifecycle_stage_changed_at")
     )
     stage_code = {stage: i for i, stage in enumerate(STAGES)}
-    ids, stages, fits, cutoffs = [], [], [], []
+    n = len(contact_ids)
+    stages = np.zeros(n, dtype=np.int8)
+    fits = np.full(n, NO_FIT, dtype=np.int16)
+    cutoffs = np.full(n, now_s, dtype=np.int64)
+    position = 0
     for cid, stage, best_fit, changed_at in rows.iterator(chunk_size=20_000):
-        ids.append(cid)
-        stages.append(stage_code.get(stage, 0))
-        fits.append(NO_FIT if best_fit is None else best_fit)
-        outcome = stage in (POSITIVE, NEGATIVE)
-        cutoffs.append(int(changed_at.timestamp()) if outcome and changed_at else now_s)
-    return {
-        "contact_ids": np.array(ids, dtype=np.int64),
-        "stage": np.array(stages, dtype=np.int8),
-        "fit": np.array(fits, dtype=np.int16),
-        "cutoff_s": np.array(cutoffs, dtype=np.int64),
-    }
-
-
-def _save(
-    meta: dict[str, Any],
-    columns: dict[str, np.ndarray],
-    props: list[np.ndarray],
-    values: list[list[str]],
-) -> Snapshot:
-    root = snapshot_root()
-    root.mkdir(parents=True, exist_ok=True)
-    building = root / f".building-{meta['id']}"
-    building.mkdir()
-    for name, array in columns.items():
-        np.save(building / f"{name}.npy", array)
-    for slot, (codes, distinct) in enumerate(zip(props, values, strict=True)):
-        np.save(building / f"prop_{slot}.npy", codes)
-        (building / f"values_{slot}.json").write_text(json.dumps(distinct, ensure_ascii=False))
-    (building / "meta.json").write_text(json.dumps(meta, ensure_ascii=False))
-    final = root / meta["id"]
-    building.rename(final)
-    pointer = root / ".current.tmp"
-    pointer.write_text(meta["id"])
-    pointer.replace(root / "current")  # atomic: readers see the old or the new snapshot
-    for old in root.iterdir():
-        if old.is_dir() and old.name not in (meta["id"],) and not old.name.startswith("."):
-            shutil.rmtree(old, ignore_errors=True)  # open memory maps stay valid on POSIX
-    return snapshot_load()
+        # Both in id order: walk them together.
+        while position < n and contact_ids[position] < cid:
+            position += 1
+        if position == n:
+            break
+        if contact_ids[position] != cid:
+            continue  # created after the event columns were read
+        stages[position] = stage_code.get(stage, 0)
+        if best_fit is not None:
+            fits[position] = best_fit
+        if stage in (POSITIVE, NEGATIVE) and changed_at:
+            cutoffs[position] = int(changed_at.timestamp())
+    return {"stage": stages, "fit": fits, "cutoff_s": cutoffs}
 
 
 _cache_lock = threading.Lock()
@@ -304,31 +210,19 @@ def snapshot_load() -> Snapshot:
         raise SnapshotMissing from None
     with _cache_lock:
         cached = _cache.get("snapshot")
-        if cached is not None and cached.id == current and cached._dir is not None:
+        if cached is not None and cached.id == current:
             return cached
         directory = root / current
         try:
             meta = json.loads((directory / "meta.json").read_text())
-        except FileNotFoundError:
+            events_columns = event_columns_load(directory / "events")
+        except (FileNotFoundError, ColumnsMissing):
             raise SnapshotMissing from None
         snapshot = Snapshot(
             id=meta["id"],
             built_at=datetime.fromisoformat(meta["built_at"]),
-            types=meta["types"],
-            keys=meta["keys"],
-            _dir=directory,
-            **{
-                name: np.load(directory / f"{name}.npy", mmap_mode="r")
-                for name in (
-                    "contact_ids",
-                    "stage",
-                    "fit",
-                    "cutoff_s",
-                    "ev_contact",
-                    "ev_at",
-                    "ev_type",
-                )
-            },
+            events_columns=events_columns,
+            **{name: np.load(directory / f"{name}.npy", mmap_mode="r") for name in CONTACT_FILES},
         )
         _cache.clear()  # rule vectors of an older snapshot are stale
         _cache["snapshot"] = snapshot
@@ -368,19 +262,7 @@ def rule_vector(snapshot: Snapshot, rule: RuleLike) -> np.ndarray:
 
 def _rule_vector(snapshot: Snapshot, rule: RuleLike) -> np.ndarray:
     n = snapshot.contacts
-    code = snapshot.type_code(rule.event_type)
-    if code is None:
-        return np.zeros(n)
-    idx = np.flatnonzero(snapshot.ev_type == code)
-    if rule.property_key:
-        codes, distinct = snapshot.property_codes(rule.property_key)
-        value = rule.property_value
-        if rule.operator == Operator.EQUALS:
-            matches = np.fromiter((v == value for v in distinct), dtype=bool, count=len(distinct))
-        else:
-            matches = np.fromiter((value in v for v in distinct), dtype=bool, count=len(distinct))
-        chosen = np.asarray(codes[idx])
-        idx = idx[(chosen >= 0) & np.append(matches, False)[chosen]]
+    idx = snapshot.events_columns.rule_events(rule)
     contact = np.asarray(snapshot.ev_contact[idx], dtype=np.int64)
     at = np.asarray(snapshot.ev_at[idx])
     per_day = rule.events_per_day()
@@ -410,7 +292,7 @@ def hand_raised(snapshot: Snapshot, policy: PolicyLike) -> np.ndarray:
     raised = np.zeros(snapshot.contacts, dtype=bool)
     if not codes:
         return raised
-    idx = np.flatnonzero(np.isin(snapshot.ev_type, codes))
+    idx = np.flatnonzero(np.isin(snapshot.events_columns.ev_type, codes))
     contact = np.asarray(snapshot.ev_contact[idx], dtype=np.int64)
     at = np.asarray(snapshot.ev_at[idx])
     age = np.asarray(snapshot.cutoff_s)[contact] - at

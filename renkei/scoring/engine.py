@@ -130,27 +130,35 @@ def contributions(rows: np.ndarray, specs: Sequence[RuleSpec], now_s: int) -> Co
     for index, spec in enumerate(specs):
         mask = rows[:, 2 + index // RULES_PER_MASK]
         selected = ((mask >> (index % RULES_PER_MASK)) & 1).astype(bool)
-        contact, at = rows[selected, 0], rows[selected, 1]
-        if spec.per_day is not None:
-            keep = _within_daily_cap(contact, at, spec.per_day)
-            contact, at = contact[keep], at[keep]
-        if not len(contact):
-            continue
-        weights = np.full(len(at), float(spec.points))
-        if spec.half_life_days:
-            # Future-dated events (clock skew) count in full, never more.
-            age_days = np.maximum(now_s - at, 0) / DAY_S
-            weights *= np.exp2(-age_days / spec.half_life_days)
-        ids, inverse = np.unique(contact, return_inverse=True)
-        parts.append(
-            Contributions(
-                ids,
-                np.full(len(ids), spec.id, dtype=np.int64),
-                np.bincount(inverse, minlength=len(ids)).astype(np.int64),
-                np.bincount(inverse, weights=weights, minlength=len(ids)),
-            )
-        )
+        parts.append(rule_contributions(rows[selected, 0], rows[selected, 1], spec, now_s))
     return Contributions.concat(parts)
+
+
+def rule_contributions(
+    contact: np.ndarray, at: np.ndarray, spec: RuleSpec, now_s: int
+) -> Contributions:
+    """One rule's share for each contact, from the events it counts (sorted by contact,
+    time, id; ``contact`` may be ids or positions, the result carries the same)."""
+    if spec.per_day is not None:
+        keep = _within_daily_cap(contact, at, spec.per_day)
+        contact, at = contact[keep], at[keep]
+    if not len(contact):
+        return Contributions.concat([])
+    weights = np.full(len(at), float(spec.points))
+    if spec.half_life_days:
+        # Future-dated events (clock skew) count in full, never more.
+        age_days = np.maximum(now_s - at, 0) / DAY_S
+        weights *= np.exp2(-age_days / spec.half_life_days)
+    # Sorted by contact: each run of one contact is one group (no sort needed).
+    first = np.r_[True, contact[1:] != contact[:-1]]
+    ids = np.asarray(contact[first], dtype=np.int64)
+    group = np.cumsum(first) - 1
+    return Contributions(
+        ids,
+        np.full(len(ids), spec.id, dtype=np.int64),
+        np.bincount(group, minlength=len(ids)).astype(np.int64),
+        np.bincount(group, weights=weights, minlength=len(ids)),
+    )
 
 
 def _within_daily_cap(contact: np.ndarray, at: np.ndarray, per_day: int) -> np.ndarray:

@@ -44,28 +44,22 @@ class EngagementRule(models.Model):
         return self.daily_cap // abs(self.points)
 
 
-class ContactEngagement(models.Model):
-    """What one rule contributes to one contact's engagement score.
+class EngagementBucket(models.Model):
+    """What each rule contributes to the engagement of the contacts whose id divided by
+    ``renkei.scoring.store.BUCKET_CONTACTS`` is ``bucket``: packed entries of (contact,
+    rule, events counted, points as of ``computed_s``), see ``renkei.scoring.store``.
 
-    ``points`` is the decayed contribution as of ``computed_at``; at a later time it is
-    ``points * 2 ** (-(later - computed_at) / half_life)``, so reads never rescan events.
+    A full rescore writes a few thousand of these instead of millions of rows; an
+    incremental one rewrites the buckets of its contacts. Points decay from ``computed_s``:
+    at a later time they are ``points * 2 ** (-(later - computed_s) / half_life)``, so reads
+    never rescan events.
     """
 
-    contact = models.ForeignKey(
-        "contacts.Contact", on_delete=models.CASCADE, related_name="+", db_index=False
-    )
-    rule = models.ForeignKey(EngagementRule, on_delete=models.CASCADE, related_name="+")
-    events = models.IntegerField(default=0)
-    points = models.FloatField(default=0.0)
-    computed_at = models.DateTimeField()
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["contact", "rule"], name="engagement_contact_rule")
-        ]
+    bucket = models.BigIntegerField(primary_key=True)
+    data = models.BinaryField(default=b"")
 
     def __str__(self) -> str:
-        return f"{self.contact_id}/{self.rule_id}: {self.points:.1f}"
+        return f"bucket {self.bucket}"
 
 
 class RescoreRun(models.Model):

@@ -9,8 +9,9 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from renkei.contacts.models import Contact
+from renkei.scoring import store
 from renkei.scoring.engine import DAY_S, decay_factor
-from renkei.scoring.models import ContactEngagement, EngagementRule, RescoreRun
+from renkei.scoring.models import EngagementRule, RescoreRun
 
 
 @dataclass(frozen=True)
@@ -34,16 +35,18 @@ def contact_engagement_explain(
     largest first; decayed from the last computation without reading events."""
     now = now or timezone.now()
     contact_id = contact if isinstance(contact, int) else contact.pk
-    rows = ContactEngagement.objects.filter(contact_id=contact_id).select_related("rule")
+    entries = store.entries_of([contact_id])
+    rules = EngagementRule.objects.in_bulk(entries["rule"].tolist())
     lines = [
         RuleContribution(
-            row.rule_id,
-            row.rule.name,
-            row.events,
-            row.points
-            * decay_factor(row.rule.half_life_days, (now - row.computed_at).total_seconds()),
+            rule.pk,
+            rule.name,
+            int(entry["events"]),
+            float(entry["points"])
+            * decay_factor(rule.half_life_days, now.timestamp() - float(entry["computed_s"])),
         )
-        for row in rows
+        for entry in entries
+        if (rule := rules.get(int(entry["rule"]))) is not None  # a rule deleted since
     ]
     return sorted(lines, key=lambda line: (-abs(line.points), line.rule_name))
 
@@ -53,7 +56,7 @@ def contact_engagement_score(contact: Contact | int, *, now: datetime | None = N
     return sum(line.points for line in contact_engagement_explain(contact, now=now))
 
 
-NOW_CHUNK = 500  # contacts per query (well under SQLite's parameter limit)
+NOW_CHUNK = 20_000  # contacts per read of their buckets
 
 
 def contacts_engagement_now(
@@ -61,28 +64,27 @@ def contacts_engagement_now(
 ) -> dict[int, int]:
     """Each contact's engagement score at ``now``, rounded like ``Contact.score``: the
     stored per-rule contributions decayed since they were computed, without reading
-    events. One query per ``NOW_CHUNK`` contacts; contacts without any are absent (0).
+    events. Contacts without any are absent (0).
     """
-    now = now or timezone.now()
+    now_s = (now or timezone.now()).timestamp()
     ids = sorted({int(i) for i in contact_ids})
+    # No half-life: the points never decay (an infinite half-life).
+    half_lives = {
+        pk: half_life or np.inf
+        for pk, half_life in EngagementRule.objects.values_list("id", "half_life_days")
+    }
     scores: dict[int, int] = {}
     for start in range(0, len(ids), NOW_CHUNK):
-        rows = list(
-            ContactEngagement.objects.filter(contact_id__in=ids[start : start + NOW_CHUNK])
-            .values_list("contact_id", "points", "computed_at", "rule__half_life_days")
-            .order_by()
-        )
-        if not rows:
+        entries = store.entries_of(ids[start : start + NOW_CHUNK])
+        rule_ids = entries["rule"]
+        live = np.isin(rule_ids, list(half_lives))  # rules deleted since count no more
+        entries = entries[live]
+        if not len(entries):
             continue
-        contact = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
-        points = np.fromiter((r[1] for r in rows), dtype=np.float64, count=len(rows))
-        age_s = np.fromiter(
-            (max((now - r[2]).total_seconds(), 0.0) for r in rows), dtype=np.float64
-        )
-        # No half-life: the points never decay (an infinite half-life).
-        half_life = np.fromiter((r[3] or np.inf for r in rows), dtype=np.float64)
-        decayed = points * np.exp2(-age_s / DAY_S / half_life)
-        unique, inverse = np.unique(contact, return_inverse=True)
+        half_life = np.array([half_lives[int(r)] for r in entries["rule"]], dtype=np.float64)
+        age_s = np.maximum(now_s - entries["computed_s"], 0.0)
+        decayed = entries["points"] * np.exp2(-age_s / DAY_S / half_life)
+        unique, inverse = np.unique(entries["contact"], return_inverse=True)
         totals = np.bincount(inverse, weights=decayed, minlength=len(unique))
         rounded = np.sign(totals) * np.floor(np.abs(totals) + 0.5)  # as Contributions.scores
         scores.update(zip(unique.tolist(), rounded.astype(np.int64).tolist(), strict=True))

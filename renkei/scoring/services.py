@@ -8,8 +8,7 @@ ranges. Both use ``renkei.scoring.engine`` and write the per-rule contributions 
 
 import re
 import time
-import uuid
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -17,16 +16,19 @@ from typing import Any
 import numpy as np
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from renkei.accounts.services import Actor, audit_record
+from renkei.contacts.derived import EVENTS, contacts_derive_enqueue
 from renkei.contacts.models import Contact
+from renkei.contacts.services import contact_scores_replace_all, contact_scores_set
 from renkei.contacts.signals import derived_rebuilt
-from renkei.events.models import EventType
-from renkei.scoring import engine
-from renkei.scoring.models import ContactEngagement, EngagementRule, Operator, RescoreRun
+from renkei.events.models import Event, EventType
+from renkei.scoring import engine, store
+from renkei.scoring.columns import event_columns_refresh
+from renkei.scoring.models import EngagementRule, Operator, RescoreRun
 
 EVENT_TYPE_RE = re.compile(r"^[a-z][a-z0-9_.:-]*$")
 PROPERTY_KEY_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -44,7 +46,6 @@ RULE_FIELDS = (
     "active",
 )
 INCREMENTAL_CHUNK = 500  # contacts per query (well under SQLite's parameter limit)
-FULL_RANGE = 20_000  # contact ids per streamed range of the full rescore
 WRITE_CHUNK = 5_000
 
 
@@ -222,147 +223,59 @@ def contacts_rescore(*, contact_ids: Sequence[int], now: datetime | None = None)
             .select_for_update()
             .values_list("id", flat=True)
         )
-        ContactEngagement.objects.filter(contact_id__in=ids).delete()
-        _insert_contributions(result, now, np.array(existing, dtype=np.int64))
+        store.entries_replace(existing, result, now.timestamp())
         scored_ids, scores = result.scores()
         by_id = dict(zip(scored_ids.tolist(), scores.tolist(), strict=True))
-        Contact.objects.bulk_update(
-            [Contact(id=i, score=by_id.get(i, 0)) for i in existing], ["score"], batch_size=500
-        )
+        contact_scores_set({i: by_id.get(i, 0) for i in existing})
     return RescoreSummary(len(existing), events, time.perf_counter() - began)
 
 
 def engagement_rescore_all(
-    *, now: datetime | None = None, progress: Callable[[int], None] | None = None
+    *,
+    now: datetime | None = None,
+    progress: Callable[[int], None] | None = None,
+    cold: bool = False,
 ) -> RescoreSummary:
-    """Recompute every contact: stream events by contact-id range, swap in one transaction."""
+    """Recompute every contact from the event columns (``renkei.scoring.columns``, brought
+    up to date first; ``cold`` rebuilds them from every event), then swap the results in
+    one transaction. Contacts whose events arrive meanwhile are queued for the
+    incremental path after the swap."""
     began = time.perf_counter()
     now = now or timezone.now()
     rules = engine.active_rules()
     specs = engine.rule_specs(rules)
-    parts, events = [], 0
-    last_id = Contact.objects.order_by("-id").values_list("id", flat=True).first() or 0
-    if rules:
-        sql, params = engine.events_query(rules, "contact_id > %s AND contact_id <= %s")
-        for low in range(0, last_id, FULL_RANGE):
-            rows = engine.fetch_arrays(
-                sql, [*params, low, low + FULL_RANGE], 2 + _mask_columns(rules)
-            )
-            events += len(rows)
-            parts.append(engine.contributions(rows, specs, int(now.timestamp())))
-            if progress:
-                progress(min(low + FULL_RANGE, last_id))
+    events_columns = event_columns_refresh(cold=cold)
+    now_s = int(now.timestamp())
+    parts = []
+    for done, (rule, spec) in enumerate(zip(rules, specs, strict=True), start=1):
+        idx = events_columns.rule_events(rule)
+        contact = np.asarray(events_columns.ev_contact[idx], dtype=np.int64)
+        part = engine.rule_contributions(contact, events_columns.ev_at[idx], spec, now_s)
+        part.contact_ids = np.asarray(events_columns.contact_ids)[part.contact_ids]
+        parts.append(part)
+        if progress:
+            progress(done)
     result = engine.Contributions.concat(parts)
     with transaction.atomic():
-        if connection.vendor == "postgresql":
-            # Incremental writers wait for the swap instead of colliding with it; readers
-            # keep reading the old rows until the commit.
-            with connection.cursor() as cursor:
-                table = ContactEngagement._meta.db_table
-                cursor.execute(f"LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE")
-        ContactEngagement.objects.all().delete()
-        existing = np.fromiter(Contact.objects.values_list("id", flat=True), dtype=np.int64)
-        _insert_contributions(result, now, existing, bulk=True)
-        _swap_scores(*result.scores())
-    contacts = Contact.objects.count()
-    return RescoreSummary(contacts, events, time.perf_counter() - began)
+        store.entries_swap_all(result, now.timestamp())
+        contact_scores_replace_all(*result.scores())
+        late = _contacts_with_events_since(events_columns.refreshed_at)
+        transaction.on_commit(lambda: contacts_derive_enqueue(late, EVENTS))
+    return RescoreSummary(
+        events_columns.contacts, int(events_columns.events), time.perf_counter() - began
+    )
+
+
+def _contacts_with_events_since(moment: datetime) -> list[int]:
+    """Contacts with events received since ``moment`` (the columns may lack them). Not
+    DISTINCT in SQL: SQLite would then walk the (contact, time) index of every event
+    instead of the range of the received_at index."""
+    rows = Event.objects.filter(received_at__gte=moment, contact_id__isnull=False)
+    return sorted(set(rows.values_list("contact_id", flat=True).order_by()))
 
 
 def _mask_columns(rules: Sequence[EngagementRule]) -> int:
     return -(-len(rules) // engine.RULES_PER_MASK)
-
-
-def _insert_contributions(
-    result: engine.Contributions, now: datetime, existing: np.ndarray, *, bulk: bool = False
-) -> None:
-    """Insert the contributions of contacts that still exist (one may be erased meanwhile).
-
-    ``bulk`` (the full path, table emptied and locked first) loads with COPY on
-    PostgreSQL. Otherwise ON CONFLICT: a concurrent rescore of the same contact may have
-    written its row first.
-    """
-    table = ContactEngagement._meta.db_table
-    columns = ("contact_id", "rule_id", "events", "points", "computed_at")
-    stamp = connection.ops.adapt_datetimefield_value(now)
-    keep = np.isin(result.contact_ids, existing)
-    columns_kept = [result.contact_ids[keep], result.rule_ids[keep], result.events[keep]]
-    points = result.points[keep]
-
-    def rows() -> Iterator[list[tuple[Any, ...]]]:
-        # Python tuples only a chunk at a time: at 1M contacts the whole list would not fit
-        # the memory budget.
-        for start in range(0, len(points), WRITE_CHUNK):
-            end = start + WRITE_CHUNK
-            ids, rules, counts = (column[start:end].tolist() for column in columns_kept)
-            yield [
-                (c, r, n, p, stamp)
-                for c, r, n, p in zip(ids, rules, counts, points[start:end].tolist(), strict=True)
-            ]
-
-    conflict = (
-        " ON CONFLICT (contact_id, rule_id) DO UPDATE SET events = excluded.events, "
-        "points = excluded.points, computed_at = excluded.computed_at"
-    )
-    _load(table, columns, rows(), suffix="" if bulk else conflict)
-
-
-def _load(
-    table: str, columns: Sequence[str], chunks: Iterable[list[tuple[Any, ...]]], suffix: str = ""
-) -> None:
-    """Insert chunks of rows: COPY on PostgreSQL (unless an ON CONFLICT ``suffix`` is
-    needed), executemany per chunk otherwise."""
-    names = ", ".join(columns)
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql" and not suffix:
-            with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
-                for chunk in chunks:
-                    for row in chunk:
-                        copy.write_row(row)
-            return
-        marks = ", ".join(["%s"] * len(columns))
-        sql = f"INSERT INTO {table} ({names}) VALUES ({marks}){suffix}"  # noqa: S608
-        for chunk in chunks:
-            cursor.executemany(sql, chunk)
-
-
-def _swap_scores(ids: np.ndarray, scores: np.ndarray) -> None:
-    """Set Contact.score for everyone from a temporary table: two set-based UPDATEs.
-
-    Table names come from model metadata and a random hex suffix; values are parameters.
-    """
-    contacts = Contact._meta.db_table
-    temp = f"scoring_new_{uuid.uuid4().hex[:8]}"
-    postgres = connection.vendor == "postgresql"
-    with connection.cursor() as cursor:
-        suffix = " ON COMMIT DROP" if postgres else ""
-        cursor.execute(
-            f"CREATE TEMPORARY TABLE {temp} (id BIGINT PRIMARY KEY, score INTEGER){suffix}"
-        )
-        nonzero = scores != 0
-        ids, scores = ids[nonzero], scores[nonzero]
-        chunks = (
-            list(
-                zip(
-                    ids[i : i + WRITE_CHUNK].tolist(),
-                    scores[i : i + WRITE_CHUNK].tolist(),
-                    strict=True,
-                )
-            )
-            for i in range(0, len(ids), WRITE_CHUNK)
-        )
-        _load(temp, ("id", "score"), chunks)
-        if postgres:
-            cursor.execute(f"ANALYZE {temp}")  # without statistics the join plan is poor
-        cursor.execute(
-            f"UPDATE {contacts} SET score = 0 WHERE score <> 0 "  # noqa: S608
-            f"AND NOT EXISTS (SELECT 1 FROM {temp} t WHERE t.id = {contacts}.id)"
-        )
-        cursor.execute(
-            f"UPDATE {contacts} SET score = t.score FROM {temp} t "  # noqa: S608
-            f"WHERE {contacts}.id = t.id AND {contacts}.score <> t.score"
-        )
-        if not postgres:
-            cursor.execute(f"DROP TABLE {temp}")
 
 
 def _user(actor: Actor) -> User | None:
@@ -382,8 +295,11 @@ def rescore_run_enqueue(*, actor: Actor) -> RescoreRun:
     return run
 
 
-def rescore_run_execute(*, run: RescoreRun | None = None, actor: Actor = None) -> RescoreRun:
-    """Run a full rescore now and record how it went (the command and the task call this)."""
+def rescore_run_execute(
+    *, run: RescoreRun | None = None, actor: Actor = None, cold: bool = False
+) -> RescoreRun:
+    """Run a full rescore now and record how it went (the command and the task call this);
+    ``cold`` rebuilds the event columns from every event first."""
     if run is None:
         run = RescoreRun.objects.create(requested_by=_user(actor))
     claimed = RescoreRun.objects.filter(id=run.pk, status=RescoreRun.Status.QUEUED).update(
@@ -393,7 +309,7 @@ def rescore_run_execute(*, run: RescoreRun | None = None, actor: Actor = None) -
     if not claimed:
         return run  # another worker got there first, or it already ran
     try:
-        summary = engagement_rescore_all()
+        summary = engagement_rescore_all(cold=cold)
     except Exception as exc:
         RescoreRun.objects.filter(id=run.pk).update(
             status=RescoreRun.Status.FAILED, finished_at=timezone.now(), error=str(exc)[:2000]

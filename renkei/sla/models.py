@@ -175,6 +175,8 @@ class CloseReason(models.TextChoices):
 
 
 OPEN = Q(met_at__isnull=True, breached_at__isnull=True, closed_at__isnull=True)
+# Still owed to the lead: open, or breached and not yet met late.
+OWED = Q(met_at__isnull=True, closed_at__isnull=True)
 
 
 class SlaClock(models.Model):

@@ -1,13 +1,14 @@
 """The SLA app listens to assignments (start or restart the clocks) and to stage changes
-(the decision, a rejection)."""
+(the decision, a rejection): both signals come once per set of changes, and each
+receiver handles its set in a fixed number of queries."""
 
 from typing import Any
 
 from django.dispatch import receiver
 
-from renkei.contacts.signals import stage_changed
+from renkei.contacts.signals import StageChange, stages_changed
 from renkei.handoff.signals import leads_assigned
-from renkei.sla.services import Assignment, sla_clocks_start, sla_stage_changed
+from renkei.sla.services import Assignment, sla_clocks_start, sla_stages_changed
 
 
 @receiver(leads_assigned, dispatch_uid="renkei.sla.clocks_start")
@@ -26,8 +27,6 @@ def clocks_start_on_assignment(
     )
 
 
-@receiver(stage_changed, dispatch_uid="renkei.sla.stage_changed")
-def clocks_follow_stage(
-    sender: Any, *, contact_id: int, from_stage: str, to_stage: str, **kwargs: Any
-) -> None:
-    sla_stage_changed(contact_id=contact_id, from_stage=from_stage, to_stage=to_stage)
+@receiver(stages_changed, dispatch_uid="renkei.sla.stages_changed")
+def clocks_follow_stages(sender: Any, *, changes: list[StageChange], **kwargs: Any) -> None:
+    sla_stages_changed([(c.contact_id, c.from_stage, c.to_stage) for c in changes])

@@ -9,6 +9,7 @@ from django.db.models import Min, OuterRef, QuerySet, Subquery
 from renkei.sla.models import (
     CALENDAR_ID,
     OPEN,
+    OWED,
     BusinessCalendar,
     SlaAgreement,
     SlaClock,
@@ -35,10 +36,11 @@ def agreements_list() -> QuerySet[SlaAgreement]:
 
 
 def open_deadline_subquery(outer: str = "pk") -> Subquery:
-    """The earliest deadline of a contact's open clocks, to annotate a contact queryset
+    """The earliest deadline of a contact's clocks still owed (open, or breached and not
+    yet met: a late lead shows the deadline it missed), to annotate a contact queryset
     (``contacts.annotate(sla_due=open_deadline_subquery()).order_by("sla_due")``)."""
     return Subquery(
-        SlaClock.objects.filter(OPEN, contact_id=OuterRef(outer))
+        SlaClock.objects.filter(OWED, contact_id=OuterRef(outer))
         .order_by("due_at")
         .values("due_at")[:1]
     )

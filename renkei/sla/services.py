@@ -13,10 +13,8 @@ assignment on. The first one meets ``first_touch``; the K-th meets ``attempts``.
 disqualified also closes the touch clocks (nobody must call a rejected lead).
 """
 
-import functools
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -33,13 +31,16 @@ from django.utils.translation import gettext_lazy as _lazy
 from renkei.accounts.approval import MARKETING_SIDE, SALES_SIDE, approval_side_check
 from renkei.accounts.roles import ADMIN, MANAGER, MARKETING
 from renkei.accounts.services import Actor, audit_record
-from renkei.contacts.models import Contact, LifecycleStage
+from renkei.contacts.models import LifecycleStage
 from renkei.events.models import Event
 from renkei.sla.calendar import (
     CalendarSpec,
     business_add,
-    business_day_end,
 )
+
+# The clocks' start lives in its own module (routing's hot path); it is a service too.
+from renkei.sla.clocks import Assignment as Assignment
+from renkei.sla.clocks import sla_clocks_start as sla_clocks_start
 from renkei.sla.models import (
     CALENDAR_ID,
     BusinessCalendar,
@@ -378,132 +379,6 @@ def agreement_retire(*, agreement: SlaAgreement, actor: Actor) -> SlaAgreement:
 # --- clocks ----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Assignment:
-    contact_id: int
-    user_id: int
-    assignment_id: int
-    assigned_at: datetime
-    previous_user_id: int | None = None
-
-
-def sla_clocks_start(assignments: Iterable[Assignment]) -> int:
-    """Start the clocks of these assignments under the active agreement (none without
-    one). Open clocks of the same contacts from earlier assignments are closed first
-    (closed_reason "reassigned": the record of the restart). Set-based: a fixed number of
-    queries for any number of assignments; repeating an assignment adds nothing.
-    Returns the number of clocks these assignments have (started now or before)."""
-    items = list(assignments)
-    if not items:
-        return 0
-    agreement = SlaAgreement.objects.filter(status=SlaStatus.APPROVED).first()
-    if agreement is None:
-        return 0
-    calendar = BusinessCalendar.objects.filter(pk=CALENDAR_ID).first() or BusinessCalendar()
-    spec = calendar.spec(list(CompanyHoliday.objects.filter(calendar_id=CALENDAR_ID)))
-    contact_ids = {a.contact_id for a in items}
-    in_mql = set(
-        Contact.objects.filter(pk__in=contact_ids, lifecycle_stage=LifecycleStage.MQL).values_list(
-            "pk", flat=True
-        )
-    )
-    now = timezone.now()
-    clocks: list[SlaClock] = []
-    # A routing chunk assigns its leads at one moment: each deadline is computed once.
-    first_touch_due = functools.cache(
-        lambda at: business_add(spec, at, float(agreement.first_touch_hours))
-    )
-    attempts_due = functools.cache(lambda at: business_day_end(spec, at, agreement.attempts_days))
-    decision_due = functools.cache(
-        lambda at: business_add(spec, at, float(agreement.decision_hours))
-    )
-    for a in items:
-        common = {
-            "assignment_id": a.assignment_id,
-            "contact_id": a.contact_id,
-            "user_id": a.user_id,
-            "agreement": agreement,
-            "started_at": a.assigned_at,
-        }
-        clocks.append(
-            SlaClock(
-                kind=ClockKind.FIRST_TOUCH,
-                due_at=first_touch_due(a.assigned_at),
-                **common,
-            )
-        )
-        clocks.append(
-            SlaClock(
-                kind=ClockKind.ATTEMPTS,
-                due_at=attempts_due(a.assigned_at),
-                attempts_required=agreement.attempts_required,
-                **common,
-            )
-        )
-        if a.contact_id in in_mql:
-            clocks.append(
-                SlaClock(
-                    kind=ClockKind.DECISION,
-                    due_at=decision_due(a.assigned_at),
-                    **common,
-                )
-            )
-    with transaction.atomic():
-        closed = (
-            SlaClock.objects.filter(
-                contact_id__in=contact_ids, met_at__isnull=True, closed_at__isnull=True
-            )
-            .exclude(assignment_id__in=[a.assignment_id for a in items])
-            .update(closed_at=now, closed_reason=CloseReason.REASSIGNED)
-        )
-        _clocks_insert(clocks)
-        if closed:
-            audit_record(
-                actor=None,
-                action="sla.clocks_restart",
-                object_type="contact",
-                object_id=items[0].contact_id if len(items) == 1 else None,
-                changes={
-                    "closed": closed,
-                    "assignments": [
-                        [a.contact_id, a.previous_user_id, a.user_id] for a in items[:100]
-                    ],
-                },
-            )
-    return len(clocks)
-
-
-CLOCK_INSERT_ROWS = 1000
-CLOCK_COLUMNS = (
-    "assignment_id", "contact_id", "user_id", "agreement_id", "kind", "started_at", "due_at",
-    "attempts_required", "attempts_count", "closed_reason",
-)  # fmt: skip
-
-
-def _clocks_insert(clocks: list[SlaClock]) -> None:
-    """One executemany of plain tuples (Django's bulk_create spends most of its time
-    preparing each value: 30,000 clocks of a routing run took seconds). A clock that
-    exists already (the same assignment and kind) is left as it is."""
-    adapt = connection.ops.adapt_datetimefield_value
-    rows = [
-        (c.assignment_id, c.contact_id, c.user_id, c.agreement_id, c.kind,
-         adapt(c.started_at), adapt(c.due_at), c.attempts_required, 0, "")
-        for c in clocks
-    ]  # fmt: skip
-    row_marks = "(" + ", ".join(["%s"] * len(CLOCK_COLUMNS)) + ")"
-    with connection.cursor() as cursor:
-        # Multi-row VALUES: one statement per 1,000 clocks (10,000 parameters, under the
-        # limits of both databases); executemany is a round trip per row on PostgreSQL.
-        for start in range(0, len(rows), CLOCK_INSERT_ROWS):
-            chunk = rows[start : start + CLOCK_INSERT_ROWS]
-            cursor.execute(
-                f"INSERT INTO {SlaClock._meta.db_table} ({', '.join(CLOCK_COLUMNS)}) "  # noqa: S608
-                f"VALUES {', '.join([row_marks] * len(chunk))} "
-                "ON CONFLICT (assignment_id, kind) DO NOTHING",
-                [value for row in chunk for value in row],
-            )
-
-
 def sla_touches_refresh(contact_ids: Iterable[int]) -> int:
     """Count touches on the unmet first-touch and attempts clocks of these contacts and
     mark those now met. Two reads and at most one write; safe to repeat.
@@ -556,15 +431,31 @@ def sla_decision_record(*, contact_id: int, at: datetime | None = None) -> int:
     ).update(met_at=at or timezone.now())
 
 
-def sla_stage_changed(*, contact_id: int, from_stage: str, to_stage: str) -> None:
-    """Leaving MQL meets the decision clock; a rejection (recycled, disqualified) also
-    closes the touch clocks still unmet."""
+STAGE_CHUNK = 1000  # contacts per UPDATE: under SQLite's parameter limit
+
+
+def sla_stages_changed(changes: Iterable[tuple[int, str, str]]) -> None:
+    """Follow stage moves (contact id, from stage, to stage): leaving MQL meets the
+    decision clock; a rejection (recycled, disqualified) also closes the touch clocks
+    still unmet. At most two UPDATEs per 1,000 contacts, however many moved."""
+    changes = list(changes)
+    left_mql = sorted({c for c, from_stage, _to in changes if from_stage == LifecycleStage.MQL})
+    rejected = sorted({c for c, _from, to_stage in changes if to_stage in REJECTED_STAGES})
+    if not left_mql and not rejected:
+        return
     now = timezone.now()
-    if from_stage == LifecycleStage.MQL:
-        sla_decision_record(contact_id=contact_id, at=now)
-    if to_stage in REJECTED_STAGES:
+    for start in range(0, len(left_mql), STAGE_CHUNK):
         SlaClock.objects.filter(
-            contact_id=contact_id, met_at__isnull=True, closed_at__isnull=True
+            contact_id__in=left_mql[start : start + STAGE_CHUNK],
+            kind=ClockKind.DECISION,
+            met_at__isnull=True,
+            closed_at__isnull=True,
+        ).update(met_at=now)
+    for start in range(0, len(rejected), STAGE_CHUNK):
+        SlaClock.objects.filter(
+            contact_id__in=rejected[start : start + STAGE_CHUNK],
+            met_at__isnull=True,
+            closed_at__isnull=True,
         ).update(closed_at=now, closed_reason=CloseReason.REJECTED)
 
 

@@ -15,7 +15,12 @@ from django.utils import timezone
 from conftest import CHROMIUM, PASSWORD
 from renkei.contacts import views as contact_views
 from renkei.contacts.models import Contact
-from renkei.contacts.services import contact_assign_owner, contact_change_stage, contact_upsert
+from renkei.contacts.services import (
+    contact_assign_owner,
+    contact_change_stage,
+    contact_scores_set,
+    contact_upsert,
+)
 from renkei.events.services import contacts_refresh_last_activity, event_record_one
 
 LAUNCH_ARGS = [
@@ -57,9 +62,9 @@ def _seed(sales_rep: User, marketer: User) -> Contact:
             company_name=company,
             title=title,
             lifecycle_stage=stage,
-            score=score,
             source="展示会",
         )
+        contact_scores_set({contact.pk: score})
         event_record_one(
             contact=contact,
             type="trade_show_visit",

@@ -56,6 +56,11 @@ from renkei.contacts.services.contacts import (
 )
 from renkei.contacts.services.lifecycle import contact_change_stage, contacts_change_stage_bulk
 from renkei.contacts.services.merge import company_merge, contact_merge
+from renkei.contacts.services.scores import (
+    contact_scores_of,
+    contact_scores_replace_all,
+    contact_scores_set,
+)
 from renkei.contacts.services.touch import (
     UTM_KEYS,
     FirstTouch,
@@ -93,6 +98,9 @@ __all__ = [
     "contact_delete",
     "contact_edit",
     "contact_merge",
+    "contact_scores_of",
+    "contact_scores_replace_all",
+    "contact_scores_set",
     "contact_update",
     "contact_upsert",
     "contacts_bulk_upsert",

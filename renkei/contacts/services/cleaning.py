@@ -99,8 +99,6 @@ def _clean_contact_data(data: dict[str, Any]) -> dict[str, Any]:
                 clean[field] = _clean_email(value)
             elif field == "properties":
                 clean[field] = _clean_properties(value)
-            elif field == "score":
-                clean[field] = _clean_int(value, -_INT_BOUND, _INT_BOUND)
             elif field == "company_id":
                 clean[field] = None if value is None else _clean_int(value, 1, 2**63 - 1)
             elif field in ("company", "lifecycle_stage"):

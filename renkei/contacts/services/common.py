@@ -44,7 +44,7 @@ CONTACT_PERSONAL_FIELDS = (
     "phone",
     "prefecture",
 )
-CONTACT_FIELDS = (*CONTACT_PERSONAL_FIELDS, "company_id", "source", "properties", "score")
+CONTACT_FIELDS = (*CONTACT_PERSONAL_FIELDS, "company_id", "source", "properties")
 COMPANY_FIELDS = (
     "name",
     "name_kana",

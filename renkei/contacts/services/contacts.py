@@ -1,11 +1,12 @@
 """Writes to contacts: create-or-update by email, edit, owner, erase."""
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
+import orjson
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -227,32 +228,72 @@ def contacts_assign_owner_bulk(
     *, owners: Mapping[int, int | None], actor: Actor, reason: str = ""
 ) -> list[int]:
     """Give many contacts an owner each (contact id → user id); audited like
-    ``contact_assign_owner``. Set-based: one read, one UPDATE per distinct owner, one
-    insert of audit entries. Returns the ids whose owner changed."""
+    ``contact_assign_owner``. Set-based (routing's hot path): one read, one UPDATE … FROM
+    and one INSERT … SELECT of the audit entries, each column passed as one array
+    (PostgreSQL) or one JSON list (SQLite). Returns the ids whose owner changed."""
     old = dict(
         Contact.objects.filter(pk__in=list(owners)).values_list("pk", "owner_id").order_by("pk")
     )
-    changed = {pk: new for pk, new in owners.items() if pk in old and old[pk] != new}
-    by_owner: dict[int | None, list[int]] = {}
-    for pk, new in changed.items():
-        by_owner.setdefault(new, []).append(pk)
-    now = timezone.now()
-    for new, pks in by_owner.items():
-        Contact.objects.filter(pk__in=pks).update(owner_id=new, updated_at=now)
-    user = _actor_user(actor)
-    AuditEntry.objects.bulk_create(
-        AuditEntry(
-            action="contact.owner",
-            object_type="contact",
-            object_id=pk,
-            changes={"owner_id": [old[pk], new]},
-            reason=reason,
-            actor=user,
-            actor_label=user.get_username() if user else "system",
-        )
-        for pk, new in changed.items()
+    changed = sorted(
+        (pk, old[pk], new) for pk, new in owners.items() if pk in old and old[pk] != new
     )
-    return sorted(changed)
+    if not changed:
+        return []
+    user = _actor_user(actor)
+    _owners_write(
+        changed,
+        now=timezone.now(),
+        actor_id=user.pk if user else None,
+        label=user.get_username() if user else "system",
+        reason=reason,
+    )
+    return [pk for pk, _old, _new in changed]
+
+
+def _owners_write(
+    changed: Sequence[tuple[int, int | None, int | None]],
+    *,
+    now: Any,
+    actor_id: int | None,
+    label: str,
+    reason: str,
+) -> None:
+    contacts = connection.ops.quote_name(Contact._meta.db_table)
+    audit = connection.ops.quote_name(AuditEntry._meta.db_table)
+    insert = (
+        f"INSERT INTO {audit} (actor_id, actor_label, action, object_type, object_id, "
+        "changes, reason, created_at) SELECT %s, %s, 'contact.owner', 'contact', v.id, "
+    )
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            values = "unnest(%s::bigint[], %s::integer[], %s::integer[]) AS v(id, old, new)"
+            ids, olds, news = (list(column) for column in zip(*changed, strict=True))
+            cursor.execute(
+                f"UPDATE {contacts} SET owner_id = v.new, updated_at = %s "  # noqa: S608
+                f"FROM {values} WHERE {contacts}.id = v.id",
+                [now, ids, olds, news],
+            )
+            cursor.execute(
+                insert + "jsonb_build_object('owner_id', jsonb_build_array(v.old, v.new)), "
+                f"%s, %s FROM {values}",
+                [actor_id, label, reason, now, ids, olds, news],
+            )
+            return
+        values = (
+            "(SELECT value ->> 0 AS id, value ->> 1 AS old, value ->> 2 AS new "
+            "FROM json_each(%s)) AS v"
+        )
+        rows = orjson.dumps(changed).decode()
+        at = connection.ops.adapt_datetimefield_value(now)
+        cursor.execute(
+            f"UPDATE {contacts} SET owner_id = v.new, updated_at = %s "  # noqa: S608
+            f"FROM {values} WHERE {contacts}.id = v.id",
+            [at, rows],
+        )
+        cursor.execute(
+            insert + f"json_object('owner_id', json_array(v.old, v.new)), %s, %s FROM {values}",
+            [actor_id, label, reason, at, rows],
+        )
 
 
 @transaction.atomic

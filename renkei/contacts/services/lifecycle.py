@@ -1,8 +1,9 @@
 """Lifecycle stages: the services that change a contact's stage, and their rules.
 
 ``contact_change_stage`` moves one contact; ``contacts_change_stage_bulk`` moves many
-(automatic decisions such as qualification) with the same records — a transition, an
-audit entry and ``stage_changed`` per contact — in a fixed number of queries per chunk.
+(automatic decisions such as qualification) with the same records — a transition and an
+audit entry per contact — in a fixed number of queries per chunk. After commit both send
+``stage_changed`` per contact and ``stages_changed`` once for the whole move.
 """
 
 from collections.abc import Collection, Mapping, Sequence
@@ -23,7 +24,7 @@ from renkei.contacts.models import (
 )
 from renkei.contacts.services.cleaning import _field_text
 from renkei.contacts.services.common import Actor, Conflict, ReferenceNotFound, _actor_user
-from renkei.contacts.signals import stage_changed
+from renkei.contacts.signals import StageChange, stage_changed, stages_changed
 
 
 def _unknown_stage(stage: str) -> str:
@@ -97,15 +98,8 @@ def contact_change_stage(
         changes={"lifecycle_stage": [from_stage, to_stage]},
         reason=reason,
     )
-    transaction.on_commit(
-        lambda: stage_changed.send(
-            sender=Contact,
-            contact_id=contact.pk,
-            from_stage=from_stage,
-            to_stage=to_stage,
-            transition_id=transition.pk,
-        )
-    )
+    change = StageChange(contact.pk, from_stage, to_stage, transition.pk)
+    transaction.on_commit(lambda: _stages_announce([change]))
     return transition
 
 
@@ -125,8 +119,9 @@ def contacts_change_stage_bulk(
     (moved meanwhile, deleted) are left alone. Returns the ids moved.
 
     Set-based: per chunk, one locking read, one conditional UPDATE, one insert of the
-    transitions and one of the audit entries; ``stage_changed`` is sent per contact after
-    commit. Only forward moves: a backward move needs a person's reason, one at a time.
+    transitions and one of the audit entries; after commit, ``stage_changed`` per contact
+    and ``stages_changed`` once for the whole move. Only forward moves: a backward move
+    needs a person's reason, one at a time.
     """
     if to_stage not in LifecycleStage.values:
         raise ValidationError({"lifecycle_stage": _unknown_stage(to_stage)})
@@ -144,14 +139,21 @@ def contacts_change_stage_bulk(
     source = _field_text(source, "source", 32)
     stages = sorted(set(from_stages) - {to_stage})
     ids = sorted({int(i) for i in contact_ids})
-    moved: list[int] = []
+    changes: list[StageChange] = []
     if not stages:
-        return moved
-    for start in range(0, len(ids), BULK_CHUNK):
-        moved += _change_stage_chunk(
-            ids[start : start + BULK_CHUNK], to_stage, stages, reasons, actor, source
-        )
-    return moved
+        return []
+    try:
+        for start in range(0, len(ids), BULK_CHUNK):
+            changes += _change_stage_chunk(
+                ids[start : start + BULK_CHUNK], to_stage, stages, reasons, actor, source
+            )
+    finally:
+        # One announcement for the whole move, after commit (chunks commit one by one
+        # outside an enclosing transaction: if a later chunk fails, the moves already
+        # committed are still announced).
+        if changes:
+            transaction.on_commit(lambda: _stages_announce(changes))
+    return [c.contact_id for c in changes]
 
 
 @transaction.atomic
@@ -162,7 +164,7 @@ def _change_stage_chunk(
     reasons: Mapping[int, str],
     actor: Actor,
     source: str,
-) -> list[int]:
+) -> list[StageChange]:
     # Locked in id order (PostgreSQL; SQLite's IMMEDIATE transactions hold the write lock
     # already): nobody changes these stages between the read and the UPDATE.
     found = list(
@@ -203,20 +205,14 @@ def _change_stage_chunk(
         )
         for pk, stage in found
     )
-    sent = [(t.contact_id, t.from_stage, t.pk) for t in transitions]
+    return [StageChange(t.contact_id, t.from_stage, to_stage, t.pk) for t in transitions]
 
-    def send() -> None:
-        for contact_id, from_stage, transition_id in sent:
-            stage_changed.send(
-                sender=Contact,
-                contact_id=contact_id,
-                from_stage=from_stage,
-                to_stage=to_stage,
-                transition_id=transition_id,
-            )
 
-    transaction.on_commit(send)
-    return [pk for pk, _stage in found]
+def _stages_announce(changes: list[StageChange]) -> None:
+    """After commit: ``stage_changed`` per contact, then ``stages_changed`` once."""
+    for change in changes:
+        stage_changed.send(sender=Contact, **change._asdict())
+    stages_changed.send(sender=Contact, changes=changes)
 
 
 def _further_in_funnel(stage: str, than: str) -> bool:

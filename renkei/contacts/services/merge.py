@@ -23,6 +23,7 @@ from renkei.contacts.services.common import (
     _search_text,
 )
 from renkei.contacts.services.lifecycle import _further_in_funnel, contact_change_stage
+from renkei.contacts.services.scores import contact_scores_set
 
 
 @transaction.atomic
@@ -47,6 +48,7 @@ def contact_merge(*, winner: Contact, loser: Contact, actor: Actor) -> Contact:
     if len(locked) != 2:
         raise ReferenceNotFound({"other_id": _("the contact no longer exists")})
     winner, loser = locked[winner.pk], locked[loser.pk]
+    merged_score = max(winner.score, loser.score)  # before the score rows move
     moved = _move_related_rows(Contact, loser, winner)
     fill = {
         f: getattr(loser, f)
@@ -66,7 +68,9 @@ def contact_merge(*, winner: Contact, loser: Contact, actor: Actor) -> Contact:
     for field, value in fill.items():
         setattr(winner, field, value)
     winner.properties = {**loser.properties, **winner.properties}
-    winner.score = max(winner.score, loser.score)
+    # The loser's events now count for the winner: the higher score until the rescore
+    # queued below recomputes it from all of them.
+    contact_scores_set({winner.pk: merged_score})
     winner.last_activity_at = (
         winner.events.aggregate(newest=Max("occurred_at"))["newest"] or winner.last_activity_at
     )

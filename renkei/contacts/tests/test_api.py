@@ -9,7 +9,12 @@ from django.utils import timezone
 
 from renkei.accounts.models import AuditEntry
 from renkei.contacts.models import Company, Contact, LifecycleTransition
-from renkei.contacts.services import company_upsert, contact_change_stage, contact_upsert
+from renkei.contacts.services import (
+    company_upsert,
+    contact_change_stage,
+    contact_scores_set,
+    contact_upsert,
+)
 from renkei.events.models import Event
 from renkei.events.services import event_record_one
 
@@ -26,7 +31,10 @@ def names_field(response: Any, field: str) -> bool:
 
 
 def make_contact(actor: Any, email: str = "taro@example.jp", **data: Any) -> Contact:
+    score = data.pop("score", None)
     contact, _ = contact_upsert(email=email, actor=actor, **data)
+    if score is not None:  # the scoring app's result, set here as it would
+        contact_scores_set({contact.pk: score})
     return contact
 
 

@@ -18,7 +18,7 @@ from renkei.campaigns.models import Campaign
 from renkei.contacts import export
 from renkei.contacts.export import spreadsheet_safe
 from renkei.contacts.models import Contact, LifecycleStage
-from renkei.contacts.services import contact_upsert
+from renkei.contacts.services import contact_scores_set, contact_upsert
 
 EXPORT = reverse("contacts:export")
 
@@ -50,9 +50,9 @@ def people(marketer: User) -> dict[str, Contact]:
         phone="03-1234-5678",
         prefecture="東京都",
         lifecycle_stage=LifecycleStage.MQL,
-        score=55,
         properties={"関心": "MA"},
     )
+    contact_scores_set({yamada.pk: 55})
     hashimoto, _ = contact_upsert(
         email="hanako@example.jp",
         actor=marketer,

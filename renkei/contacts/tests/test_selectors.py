@@ -28,6 +28,7 @@ from renkei.contacts.services import (
     contact_change_stage,
     contact_delete,
     contact_merge,
+    contact_scores_set,
     contact_update,
     contact_upsert,
     contacts_ensure_for_emails,
@@ -69,11 +70,12 @@ def test_free_text_that_matches_nothing_finds_nothing(yamada: Contact) -> None:
 
 
 def test_filters_combine(marketer: Any, sales_rep: Any) -> None:
-    lead, _ = contact_upsert(email="lead@example.jp", actor=marketer, score=10)
-    mql, _ = contact_upsert(email="mql@example.jp", actor=marketer, lifecycle_stage="mql", score=50)
+    lead, _ = contact_upsert(email="lead@example.jp", actor=marketer)
+    mql, _ = contact_upsert(email="mql@example.jp", actor=marketer, lifecycle_stage="mql")
     owned, _ = contact_upsert(
-        email="owned@example.jp", actor=marketer, lifecycle_stage="mql", owner=sales_rep, score=90
+        email="owned@example.jp", actor=marketer, lifecycle_stage="mql", owner=sales_rep
     )
+    contact_scores_set({lead.pk: 10, mql.pk: 50, owned.pk: 90})
     assert _emails(ContactFilters(stages=["mql"])) == [owned.email, mql.email]
     assert _emails(ContactFilters(stages=["mql"], owner_id=0)) == [mql.email]
     assert _emails(ContactFilters(owner_id=sales_rep.pk)) == [owned.email]
@@ -225,8 +227,8 @@ def test_search_finds_rows_inserted_with_raw_sql() -> None:
         cursor.executemany(
             "INSERT INTO contacts_contact (email, email_normalized, family_name, given_name,"
             " family_name_kana, given_name_kana, department, title, phone, prefecture,"
-            " lifecycle_stage, score, source, properties, search_text, created_at, updated_at)"
-            " VALUES (%s, %s, %s, '', %s, '', '', '', '', '', 'lead', 0, 'seed', '{}', %s, %s, %s)",
+            " lifecycle_stage, source, properties, search_text, created_at, updated_at)"
+            " VALUES (%s, %s, %s, '', %s, '', '', '', '', '', 'lead', 'seed', '{}', %s, %s, %s)",
             [(email, email, "伊藤", "イトウ", search_text, now, now)],
         )
     assert _found("いとう") == _found("ito@seed") == [email]

@@ -107,18 +107,18 @@ def test_error_messages_are_japanese_in_japanese_and_unchanged_in_english(
 ) -> None:
     def errors(language: str) -> dict[str, list[str]]:
         with translation.override(language), pytest.raises(ValidationError) as exc:
-            contact_upsert(email="nope", actor=marketer, family_name="x" * 101, score="9" * 12)
+            contact_upsert(email="nope", actor=marketer, family_name="x" * 101, title="x" * 201)
         return exc.value.message_dict
 
     assert errors("en") == {
         "email": ["not a valid email address: 'nope'"],
         "family_name": ["at most 100 characters"],
-        "score": ["must be between -2147483647 and 2147483647"],
+        "title": ["at most 200 characters"],
     }
     assert errors("ja") == {
         "email": ["メールアドレスとして正しくありません：'nope'"],
         "family_name": ["100文字以内にしてください"],
-        "score": ["-2147483647 から 2147483647 の範囲で指定してください"],
+        "title": ["200文字以内にしてください"],
     }
     contact, _ = contact_upsert(email="a@example.jp", actor=marketer, lifecycle_stage="mql")
     with translation.override("ja"), pytest.raises(ValidationError) as exc:

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from renkei.contacts import views
 from renkei.contacts.models import Company, Contact, LifecycleStage, LifecycleTransition
-from renkei.contacts.services import contact_change_stage, contact_upsert
+from renkei.contacts.services import contact_change_stage, contact_scores_set, contact_upsert
 from renkei.events.models import Event
 from renkei.events.services import event_record_one
 
@@ -19,7 +19,10 @@ LIST = reverse("contacts:list")
 
 
 def _contact(email: str, actor: Any = None, **data: Any) -> Contact:
+    score = data.pop("score", None)
     contact, _ = contact_upsert(email=email, actor=actor, **data)
+    if score is not None:  # the scoring app's result, set here as it would
+        contact_scores_set({contact.pk: score})
     return contact
 
 

@@ -207,3 +207,18 @@ def test_the_sweep_command_assigns_mqls_left_without_a_rep(db: Any) -> None:
     call_command("handoff_route", stdout=out)
     assert "1 assigned" in out.getvalue()
     assert Assignment.objects.get(contact=lead).user == only
+
+
+def test_the_rule_list_names_industries_in_the_language_of_the_page(db: Any, manager: User) -> None:
+    from django.test import Client
+    from django.urls import reverse
+
+    from conftest import PASSWORD
+
+    routing_rule_save(actor=None, name="製造", industries=["manufacturing"], reps=[rep("a")])
+    client = Client()
+    assert client.login(username=manager.username, password=PASSWORD)
+    page = client.get(reverse("handoff:rules"), HTTP_ACCEPT_LANGUAGE="ja").content.decode()
+    assert "製造業" in page and "manufacturing" not in page
+    english = client.get(reverse("handoff:rules"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Manufacturing" in english

@@ -2,6 +2,7 @@
 as they stood before the outcome, and AUC / precision / recall are what they claim."""
 
 import itertools
+import shutil
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -9,10 +10,11 @@ from typing import Any
 
 import numpy as np
 import pytest
+from django.conf import settings as django_settings
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from renkei.contacts.models import Contact
+from renkei.contacts.models import Contact, ContactScore
 from renkei.events.models import Event
 from renkei.personas.models import ContactPersona, Persona, PersonaVersion, VersionStatus
 from renkei.scoring import backtest
@@ -23,10 +25,10 @@ from renkei.scoring.backtest import (
     snapshot_build,
     snapshot_load,
 )
-from renkei.scoring.models import ContactEngagement, EngagementRule
+from renkei.scoring.models import EngagementBucket, EngagementRule
 from renkei.scoring.services import engagement_rescore_all
 from renkei.scoring.tests.factories import contact, events, rule
-from renkei.scoring.tests.test_scoring import events_st, rules_st
+from renkei.scoring.tests.test_scoring import _all_scores, events_st, rules_st
 
 NOW = datetime(2026, 6, 1, 3, 0, tzinfo=UTC)
 DAY = timedelta(days=1)
@@ -71,7 +73,7 @@ def test_snapshot_scores_equal_the_full_rescore(db: Any) -> None:
     snapshot = snapshot_build(now=NOW)
     assert (snapshot.contacts, snapshot.events) == (4, 20)
     scored = backtest.scores(snapshot, _rules())
-    expected = dict(Contact.objects.values_list("id", "score"))
+    expected = _all_scores()
     assert dict(zip(snapshot.contact_ids.tolist(), scored.tolist(), strict=True)) == expected
 
 
@@ -183,8 +185,13 @@ def test_a_new_build_replaces_the_old_one_whole(db: Any, _own_backtest_dir: Path
     events(contact(2), ("page_view", NOW, {}))
     second = snapshot_build(now=NOW + DAY)
     assert snapshot_load().id == second.id != first.id
-    assert sorted(p.name for p in snapshot_dir.iterdir() if p.is_dir()) == [second.id]
+    kept = sorted(p.name for p in snapshot_dir.iterdir() if p.is_dir())
+    assert kept == sorted(["events", second.id])
     assert snapshot_load().events == 2
+    # The event columns keep the version in use and the one it replaced, no more.
+    events(contact(3), ("page_view", NOW, {}))
+    assert snapshot_build(now=NOW + 2 * DAY).events == 3
+    assert len([p for p in (snapshot_dir / "events").iterdir() if p.is_dir()]) == 2
 
 
 @given(st.lists(st.tuples(st.integers(0, 5), st.booleans()), min_size=1, max_size=30))
@@ -341,9 +348,11 @@ def timezone_now() -> datetime:
 def test_on_random_data_the_snapshot_scores_as_the_full_rescore(
     db: Any, rules: list[dict[str, Any]], rows: list[tuple[int, str, int, str]]
 ) -> None:
-    for model in (Event, ContactEngagement, EngagementRule):
+    for model in (Event, EngagementBucket, EngagementRule):
         model.objects.all().delete()
-    Contact.objects.update(score=0)
+    # Events are never deleted but with their contact: the columns are built afresh here.
+    shutil.rmtree(django_settings.RENKEI_BACKTEST_DIR, ignore_errors=True)
+    ContactScore.objects.all().delete()
     backtest._cache.clear()
     leads = [contact(n) for n in range(3)]
     for i, spec in enumerate(rules):
@@ -365,4 +374,4 @@ def test_on_random_data_the_snapshot_scores_as_the_full_rescore(
             snapshot.contact_ids.tolist(), backtest.scores(snapshot, _rules()).tolist(), strict=True
         )
     )
-    assert scored == dict(Contact.objects.values_list("id", "score"))
+    assert scored == _all_scores()

@@ -8,11 +8,16 @@ from django.contrib.auth.models import User
 from django.utils import timezone
 
 from renkei.accounts.models import AuditEntry
-from renkei.contacts.services.lifecycle import contact_change_stage
+from renkei.contacts.services.lifecycle import contact_change_stage, contacts_change_stage_bulk
 from renkei.events.services import event_record_one
 from renkei.sla.models import ClockKind, CloseReason, SlaClock
 from renkei.sla.selectors import clock_deadline, clock_deadlines, open_deadline_subquery
-from renkei.sla.services import Assignment, sla_clocks_start, sla_touches_refresh
+from renkei.sla.services import (
+    Assignment,
+    sla_clocks_start,
+    sla_stages_changed,
+    sla_touches_refresh,
+)
 from renkei.sla.tests.conftest import active_sla, assign, contact, jst, run_queued_derive
 
 pytestmark = pytest.mark.django_db
@@ -166,6 +171,41 @@ def test_start_and_touch_refresh_are_set_based(
         sla_touches_refresh([c.pk for c in leads])
 
 
+def test_a_bulk_move_out_of_mql_meets_decisions_in_a_fixed_number_of_queries(
+    marketer: User,
+    manager: User,
+    sales_rep: User,
+    on_commit: Any,
+    django_assert_max_num_queries: Any,
+) -> None:
+    """``stages_changed`` comes once for a bulk move: the clocks of every contact in it
+    follow in two UPDATEs per 1,000 contacts, not two per contact."""
+    active_sla(marketer, manager)
+    leads = [contact(n) for n in range(30)]
+    sla_clocks_start(
+        Assignment(c.pk, sales_rep.pk, 100 + i, jst(2026, 3, 6, 17)) for i, c in enumerate(leads)
+    )
+    accepted, rejected = leads[:20], leads[20:]
+    with on_commit():
+        contacts_change_stage_bulk(
+            contact_ids=[c.pk for c in accepted],
+            to_stage="sal",
+            from_stages=["mql"],
+            reasons={},
+            actor=None,
+            source="test",
+        )
+    decision = SlaClock.objects.filter(kind=ClockKind.DECISION)
+    assert decision.filter(met_at__isnull=False).count() == 20
+    changes = [(c.pk, "mql", "recycled") for c in rejected]
+    with django_assert_max_num_queries(2):
+        sla_stages_changed(changes)
+    assert decision.filter(met_at__isnull=False).count() == 30
+    closed = SlaClock.objects.filter(closed_reason=CloseReason.REJECTED)
+    assert set(closed.values_list("contact_id", flat=True)) == {c.pk for c in rejected}
+    assert closed.count() == 20  # first touch and attempts of each rejected lead
+
+
 def test_a_large_start_writes_every_clock_once(
     marketer: User, manager: User, sales_rep: User
 ) -> None:
@@ -194,6 +234,15 @@ def test_the_deadline_subquery_orders_an_inbox(
     assign(soon, sales_rep, 2, jst(2026, 3, 6, 9, 0))
     ordered = Contact.objects.annotate(sla_due=open_deadline_subquery()).order_by("sla_due")
     assert [c.pk for c in ordered] == [soon.pk, late.pk]
+    # A breached clock is still owed: the lead keeps the deadline it missed (shown late).
+    SlaClock.objects.filter(contact=soon).update(breached_at=timezone.now())
+    due = dict(
+        Contact.objects.annotate(sla_due=open_deadline_subquery()).values_list("id", "sla_due")
+    )
+    assert due[soon.pk] == SlaClock.objects.filter(contact=soon).order_by("due_at")[0].due_at
+    SlaClock.objects.filter(contact=soon).update(met_at=timezone.now())
+    after = Contact.objects.annotate(sla_due=open_deadline_subquery()).filter(pk=soon.pk)
+    assert after.values_list("sla_due", flat=True).get() is None
 
 
 def test_the_contact_page_shows_the_clocks(

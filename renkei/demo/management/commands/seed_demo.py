@@ -14,7 +14,8 @@ from renkei.demo.services import DEMO_PASSWORD, DemoDataExists, demo_logins, dem
 class Command(BaseCommand):
     help = (
         "Generate a realistic Japanese B2B data set (companies, contacts with kana, "
-        "campaigns, a year of events, stage history) and the demo users, one per role."
+        "campaigns, a year of events, stage history, hand-offs to sales with their SLA "
+        "clocks, deals) and the demo users, one per role."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -76,11 +77,13 @@ class Command(BaseCommand):
             f"Loaded in {summary.seconds:.1f} s: {summary.companies:,} companies, "
             f"{summary.campaigns} campaigns, {summary.contacts:,} contacts, "
             f"{summary.transitions:,} stage transitions, {summary.visitors:,} visitors, "
-            f"{summary.events:,} events."
+            f"{summary.events:,} events, {summary.assignments:,} hand-offs to sales, "
+            f"{summary.deals:,} deals."
         )
         if not options["no_rescore"]:
-            # Scores, the MQL flags and the backtest data from the first visit on.
-            call_command("rescore", stdout=self.stdout)
+            # Scores, the MQL flags and the backtest data from the first visit on. Cold: the
+            # history was written with past receipt times, which a refresh does not read.
+            call_command("rescore", "--cold", stdout=self.stdout)
         self._print_logins()
 
     def _print_logins(self) -> None:

@@ -21,6 +21,14 @@ class Command(BaseCommand):
             help="Queue the rescore for the task worker instead of running it here.",
         )
         parser.add_argument(
+            "--cold",
+            action="store_true",
+            help=(
+                "Rebuild the event columns from every event first (after loading events "
+                "with past receipt times, such as a bulk import of history)."
+            ),
+        )
+        parser.add_argument(
             "--no-snapshot",
             action="store_true",
             help="Do not rebuild the backtest snapshot afterwards.",
@@ -31,7 +39,7 @@ class Command(BaseCommand):
             run = rescore_run_enqueue(actor=None)
             self.stdout.write(f"queued rescore run {run.pk}")
             return
-        run = rescore_run_execute(actor=None)
+        run = rescore_run_execute(actor=None, cold=options["cold"])
         self.stdout.write(
             f"rescored {run.contacts} contacts from {run.events} events "
             f"in {run.seconds:.2f} s (run {run.pk}, {run.status})"
