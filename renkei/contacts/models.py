@@ -117,6 +117,8 @@ class Contact(models.Model):
     given_name = models.CharField(_("given name"), max_length=100, blank=True)
     family_name_kana = models.CharField(_("family name (kana)"), max_length=100, blank=True)
     given_name_kana = models.CharField(_("given name (kana)"), max_length=100, blank=True)
+    # No single-column indexes on company and owner: (company, id) and (owner, id) below
+    # serve every look-up by them, and each index more is written on every owner change.
     company = models.ForeignKey(
         Company,
         null=True,
@@ -124,6 +126,7 @@ class Contact(models.Model):
         on_delete=models.SET_NULL,
         related_name="contacts",
         verbose_name=_("company"),
+        db_index=False,
     )
     department = models.CharField(_("department"), max_length=200, blank=True)
     title = models.CharField(_("title"), max_length=200, blank=True)
@@ -138,6 +141,7 @@ class Contact(models.Model):
         on_delete=models.SET_NULL,
         related_name="owned_contacts",
         verbose_name=_("owner"),
+        db_index=False,
     )
     lifecycle_stage = models.CharField(
         _("lifecycle stage"),

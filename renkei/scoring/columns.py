@@ -27,6 +27,7 @@ Each version is a directory under ``RENKEI_BACKTEST_DIR/events``, switched to at
 through the ``current`` file; readers memory-map the version they opened.
 """
 
+import fcntl
 import json
 import operator
 import os
@@ -184,20 +185,26 @@ def event_columns_refresh(*, extra_keys: Iterable[str] = (), cold: bool = False)
     """Bring the columns up to date (a refresh, or a cold build when there are none, they
     are older than ``COLD_EVERY``, a wanted property is missing, or ``cold``). Times are
     the wall clock's: they are compared with the events' ``received_at``."""
-    now = timezone.now()
-    try:
-        previous: EventColumns | None = event_columns_load()
-    except ColumnsMissing:
-        previous = None
-    keys = keys_wanted(extra_keys, previous.keys if previous else ())
-    if (
-        cold
-        or previous is None
-        or set(keys) - set(previous.keys)
-        or now - previous.built_at > COLD_EVERY
-    ):
-        return _cold_build(now, keys)
-    return _refresh(previous, now)
+    root = columns_root()
+    root.mkdir(parents=True, exist_ok=True)
+    # One refresh at a time (a rescore and a snapshot build may overlap): each starts
+    # from the version the one before it saved, and none removes another's new version.
+    with open(root / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        now = timezone.now()
+        try:
+            previous: EventColumns | None = event_columns_load()
+        except ColumnsMissing:
+            previous = None
+        keys = keys_wanted(extra_keys, previous.keys if previous else ())
+        if (
+            cold
+            or previous is None
+            or set(keys) - set(previous.keys)
+            or now - previous.built_at > COLD_EVERY
+        ):
+            return _cold_build(now, keys)
+        return _refresh(previous, now)
 
 
 # ---- reading events through SQL -----------------------------------------------------------
@@ -300,7 +307,7 @@ def _scalar(sql: str, params: Sequence[Any] = ()) -> int:
     return int(value or 0)
 
 
-def _contact_ids(previous: np.ndarray | None = None) -> np.ndarray:
+def contact_ids_now(previous: np.ndarray | None = None) -> np.ndarray:
     """Every contact id, ascending: one text value parsed by numpy, not a million rows
     through the driver.
 
@@ -356,7 +363,7 @@ def _cold_build(now: datetime, keys: list[str]) -> EventColumns:
         )
         for low in range(0, last_contact, BUILD_RANGE)
     ] or [_Rows.concat([], len(keys))]
-    contact_ids = _contact_ids()  # after the events: every contact they name is in it
+    contact_ids = contact_ids_now()  # after the events: every contact they name is in it
     index, known = _index_of(contact_ids, np.concatenate([p.contact_id for p in parts]))
     keep = np.flatnonzero(known)
     whole = len(keep) == len(known)
@@ -406,7 +413,7 @@ def _refresh(previous: EventColumns, now: datetime) -> EventColumns:
     ]
     delta = _Rows.concat([new, *reread], len(keys))
     # After the events: every contact they name is in it.
-    contact_ids = _contact_ids(np.asarray(previous.contact_ids))
+    contact_ids = contact_ids_now(np.asarray(previous.contact_ids))
 
     # The previous rows that stay: contact still there, not re-read, not read again.
     old_index = np.asarray(previous.ev_contact)

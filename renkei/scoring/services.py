@@ -8,7 +8,7 @@ ranges. Both use ``renkei.scoring.engine`` and write the per-rule contributions 
 
 import re
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -27,7 +27,7 @@ from renkei.contacts.services import contact_scores_replace_all, contact_scores_
 from renkei.contacts.signals import derived_rebuilt
 from renkei.events.models import Event, EventType
 from renkei.scoring import engine, store
-from renkei.scoring.columns import event_columns_refresh
+from renkei.scoring.columns import contact_ids_now, event_columns_refresh
 from renkei.scoring.models import EngagementRule, Operator, RescoreRun
 
 EVENT_TYPE_RE = re.compile(r"^[a-z][a-z0-9_.:-]*$")
@@ -230,12 +230,7 @@ def contacts_rescore(*, contact_ids: Sequence[int], now: datetime | None = None)
     return RescoreSummary(len(existing), events, time.perf_counter() - began)
 
 
-def engagement_rescore_all(
-    *,
-    now: datetime | None = None,
-    progress: Callable[[int], None] | None = None,
-    cold: bool = False,
-) -> RescoreSummary:
+def engagement_rescore_all(*, now: datetime | None = None, cold: bool = False) -> RescoreSummary:
     """Recompute every contact from the event columns (``renkei.scoring.columns``, brought
     up to date first; ``cold`` rebuilds them from every event), then swap the results in
     one transaction. Contacts whose events arrive meanwhile are queued for the
@@ -247,18 +242,19 @@ def engagement_rescore_all(
     events_columns = event_columns_refresh(cold=cold)
     now_s = int(now.timestamp())
     parts = []
-    for done, (rule, spec) in enumerate(zip(rules, specs, strict=True), start=1):
+    for rule, spec in zip(rules, specs, strict=True):
         idx = events_columns.rule_events(rule)
         contact = np.asarray(events_columns.ev_contact[idx], dtype=np.int64)
         part = engine.rule_contributions(contact, events_columns.ev_at[idx], spec, now_s)
         part.contact_ids = np.asarray(events_columns.contact_ids)[part.contact_ids]
         parts.append(part)
-        if progress:
-            progress(done)
     result = engine.Contributions.concat(parts)
     with transaction.atomic():
         store.entries_swap_all(result, now.timestamp())
-        contact_scores_replace_all(*result.scores())
+        ids, scores = result.scores()
+        # A contact erased since the columns were read gets no score row.
+        still = np.isin(ids, contact_ids_now(np.asarray(events_columns.contact_ids)))
+        contact_scores_replace_all(ids[still], scores[still])
         late = _contacts_with_events_since(events_columns.refreshed_at)
         transaction.on_commit(lambda: contacts_derive_enqueue(late, EVENTS))
     return RescoreSummary(

@@ -128,3 +128,25 @@ def test_old_columns_are_rebuilt_cold_and_missing_properties_force_a_build(db: A
     columns._loaded.clear()
     assert event_columns_load().built_at.isoformat() == stale
     assert event_columns_refresh().built_at > with_key.built_at
+
+
+def test_a_contact_erased_during_a_full_rescore_does_not_fail_it(db: Any, monkeypatch: Any) -> None:
+    from renkei.contacts.models import ContactScore
+    from renkei.scoring import services
+    from renkei.scoring.services import engagement_rescore_all
+    from renkei.scoring.tests.factories import rule
+
+    rule(points=5)
+    kept, erased = contact(1), contact(2)
+    _record(kept, "page_view", 5, "/a")
+    _record(erased, "page_view", 5, "/a")
+    real_refresh = services.event_columns_refresh
+
+    def refresh_then_erase(**kwargs: Any) -> EventColumns:
+        read = real_refresh(**kwargs)
+        erased.delete()  # between reading the columns and the swap
+        return read
+
+    monkeypatch.setattr(services, "event_columns_refresh", refresh_then_erase)
+    engagement_rescore_all(now=NOW)
+    assert dict(ContactScore.objects.values_list("contact_id", "score")) == {kept.pk: 5}
