@@ -115,5 +115,13 @@ def entries_swap_all(result: Contributions, computed_s: float) -> None:
             cursor.execute(f"LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE")
         cursor.execute(f"DELETE FROM {table}")  # noqa: S608
     entries = _entries(result, computed_s, None)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            copy_sql = f"COPY {table} (bucket, data) FROM STDIN (FORMAT BINARY)"
+            with cursor.cursor.copy(copy_sql) as copy:
+                copy.set_types(["int8", "bytea"])
+                for row in _split(entries):
+                    copy.write_row(row)
+        return
     rows = [EngagementBucket(bucket=b, data=data) for b, data in _split(entries)]
     EngagementBucket.objects.bulk_create(rows, batch_size=WRITE_CHUNK)

@@ -21,6 +21,24 @@ def copy_back(apps: Any, schema_editor: Any) -> None:
     )
 
 
+def score_storage(apps: Any, schema_editor: Any) -> None:
+    """SQLite: an index on (score, contact) for score ranges (the full rescore rebuilds it
+    once per swap). PostgreSQL: no index on the score, and half of each page left free, so
+    that the full rescore's UPDATE of a changed score stays on its page without touching
+    an index (a HOT update); score ranges scan this narrow table instead."""
+    if schema_editor.connection.vendor == "sqlite":
+        schema_editor.execute(
+            "CREATE INDEX contactscore_score ON contacts_contactscore (score, contact_id)"
+        )
+    elif schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute("ALTER TABLE contacts_contactscore SET (fillfactor = 50)")
+
+
+def score_storage_undo(apps: Any, schema_editor: Any) -> None:
+    if schema_editor.connection.vendor == "sqlite":
+        schema_editor.execute("DROP INDEX contactscore_score")
+
+
 class Migration(migrations.Migration):
     dependencies = [
         ("contacts", "0007_company_name_trgm_on_lower"),
@@ -52,8 +70,5 @@ class Migration(migrations.Migration):
             model_name="contact",
             name="score",
         ),
-        migrations.AddIndex(
-            model_name="contactscore",
-            index=models.Index(fields=["score", "contact"], name="contactscore_score"),
-        ),
+        migrations.RunPython(score_storage, score_storage_undo),
     ]
