@@ -61,6 +61,8 @@ class Migration(migrations.Migration):
                 ("score", models.IntegerField(default=0, verbose_name="score")),
             ],
         ),
+        # Before the rows come in: PostgreSQL's fillfactor applies to pages written after it.
+        migrations.RunPython(score_storage, score_storage_undo),
         migrations.RunPython(copy_scores, copy_back),
         migrations.RemoveIndex(
             model_name="contact",
@@ -70,5 +72,4 @@ class Migration(migrations.Migration):
             model_name="contact",
             name="score",
         ),
-        migrations.RunPython(score_storage, score_storage_undo),
     ]
